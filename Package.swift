@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "flamegraph-ai",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "flamegraph-ai", targets: ["PluginHost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries from Debian packages.
+        .systemLibrary(
+            name: "CProtobufC", path: "Sources/CProtobufC",
+            pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(
+            name: "CDeflate", path: "Sources/CDeflate",
+            pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        // Generated protobuf-c code for profile.proto (scripts/gen-proto) and the arena decoder.
+        .target(name: "CPprofShim", dependencies: ["CProtobufC"], path: "Sources/CPprofShim"),
+
+        // bytes -> pprof model
+        .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
+        // model -> call trees, flame graphs, diffs, exports
+        .target(name: "FlameDiff", dependencies: ["ProtoPprof"]),
+        // the executable: CLI, JSON-RPC server, replay harness
+        .executableTarget(
+            name: "PluginHost",
+            dependencies: [
+                "ProtoPprof", "FlameDiff",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof"]),
+        .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof"]),
+        .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof"]),
+    ]
+)

@@ -1,0 +1,212 @@
+import ProtoPprof
+
+/// A call tree for one sample type: root to leaf, one node per distinct path of frame names.
+///
+/// Node 0 is the virtual root. Arrays are indexed by node; a parent always has a smaller index
+/// than its children. `children(of:)` lists children sorted bytewise by name, as Pyroscope does.
+public struct CallTree: Sendable {
+    /// Frame names; `nodeName` indexes this array.
+    public let names: [String]
+    public let nodeName: [Int32]
+    public let parent: [Int32]
+    public let total: [Int64]
+    public let selfValue: [Int64]
+    public let depth: [Int32]
+    let childOffsets: [Int32]
+    let childList: [Int32]
+    /// Position of each name in bytewise order.
+    let nameRank: [Int32]
+    public let sampleType: ValueType
+
+    public var nodeCount: Int { nodeName.count }
+    /// The root's total: the sum of all values in the tree.
+    public var totalValue: Int64 { total[0] }
+
+    /// Children of `node`, sorted bytewise by name.
+    public func children(of node: Int) -> ArraySlice<Int32> {
+        childList[Int(childOffsets[node]) ..< Int(childOffsets[node + 1])]
+    }
+
+    /// Builds the tree of a profile: selection, filters and frame naming from `options`.
+    public init(profile: Profile, options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
+        let stacks = try StackSet(profile: profile, options: options)
+        let frames = FrameTable(profile: profile, key: options.frameKey)
+        self.init(stacks: stacks, frames: frames)
+    }
+
+    /// Builds the tree from merged stacks and per-location frames.
+    public init(stacks: StackSet, frames: FrameTable) {
+        var builder = TreeBuilder(expectedNodes: max(16, stacks.locations.count / 4))
+        stacks.locations.withUnsafeBufferPointer { locations in
+            frames.frames.withUnsafeBufferPointer { frameNames in
+                frames.frameOffsets.withUnsafeBufferPointer { frameOffsets in
+                    for s in 0 ..< stacks.count {
+                        var node: Int32 = 0
+                        let start = Int(stacks.offsets[s])
+                        var i = Int(stacks.offsets[s + 1]) - 1
+                        while i >= start {  // root (last location) to leaf (first)
+                            let location = Int(locations[i])
+                            for f in Int(frameOffsets[location]) ..< Int(frameOffsets[location + 1]) {
+                                node = builder.child(of: node, name: frameNames[f])
+                            }
+                            i -= 1
+                        }
+                        builder.addSelf(node, stacks.values[s])
+                    }
+                }
+            }
+        }
+        self = builder.finish(names: frames.names, sampleType: stacks.sampleType)
+    }
+
+    /// Builds a tree from literal stacks (root first), e.g. `[(["a", "b"], 3)]`. For tests and folded input.
+    public init(stacks: [([String], Int64)], sampleType: ValueType = ValueType(type: "samples", unit: "count")) {
+        var interner = NameInterner()
+        var builder = TreeBuilder(expectedNodes: 16)
+        for (path, value) in stacks where value != 0 {
+            var node: Int32 = 0
+            for name in path { node = builder.child(of: node, name: interner.id(name)) }
+            builder.addSelf(node, value)
+        }
+        self = builder.finish(names: interner.names, sampleType: sampleType)
+    }
+
+    init(
+        names: [String], nodeName: [Int32], parent: [Int32], total: [Int64], selfValue: [Int64], sampleType: ValueType
+    ) {
+        self.names = names
+        self.nodeName = nodeName
+        self.parent = parent
+        self.total = total
+        self.selfValue = selfValue
+        self.sampleType = sampleType
+        let rank = Self.rankNames(names)
+        self.nameRank = rank
+        let n = nodeName.count
+        var depth = [Int32](repeating: 0, count: n)
+        var counts = [Int32](repeating: 0, count: n + 1)
+        for i in 1 ..< max(n, 1) {
+            depth[i] = depth[Int(parent[i])] + 1
+            counts[Int(parent[i]) + 1] += 1
+        }
+        for i in 0 ..< n { counts[i + 1] += counts[i] }
+        var fill = counts
+        var list = [Int32](repeating: 0, count: max(0, n - 1))
+        for i in 1 ..< max(n, 1) {
+            let p = Int(parent[i])
+            list[Int(fill[p])] = Int32(i)
+            fill[p] += 1
+        }
+        for p in 0 ..< n where counts[p + 1] - counts[p] > 1 {
+            list[Int(counts[p]) ..< Int(counts[p + 1])].sort { rank[Int(nodeName[Int($0)])] < rank[Int(nodeName[Int($1)])] }
+        }
+        self.depth = depth
+        self.childOffsets = counts
+        self.childList = list
+    }
+
+    static func rankNames(_ names: [String]) -> [Int32] {
+        let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        var rank = [Int32](repeating: 0, count: names.count)
+        for (position, id) in order.enumerated() { rank[id] = Int32(position) }
+        return rank
+    }
+
+    /// Self value per name id, summed over all nodes.
+    public func selfByName() -> [Int64] {
+        var sums = [Int64](repeating: 0, count: names.count)
+        for i in 1 ..< nodeCount { sums[Int(nodeName[i])] &+= selfValue[i] }
+        return sums
+    }
+
+    /// The names from the root's child down to `node`.
+    public func path(of node: Int) -> [String] {
+        var parts: [String] = []
+        var n = node
+        while n > 0 {
+            parts.append(names[Int(nodeName[n])])
+            n = Int(parent[n])
+        }
+        return parts.reversed()
+    }
+}
+
+/// Grows a call tree node by node; children are found through an integer hash table keyed by (parent, name).
+struct TreeBuilder {
+    var nodeName: [Int32] = [-1]
+    var parent: [Int32] = [-1]
+    var selfValue: [Int64] = [0]
+    private var keys: [UInt64]
+    private var slots: [Int32]
+    private var mask: Int
+
+    init(expectedNodes: Int) {
+        var capacity = 1024
+        while capacity < expectedNodes * 2 { capacity <<= 1 }
+        keys = [UInt64](repeating: 0, count: capacity)
+        slots = [Int32](repeating: -1, count: capacity)
+        mask = capacity - 1
+        nodeName.reserveCapacity(expectedNodes)
+        parent.reserveCapacity(expectedNodes)
+        selfValue.reserveCapacity(expectedNodes)
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    @inline(__always)
+    mutating func child(of node: Int32, name: Int32) -> Int32 {
+        let key = UInt64(UInt32(bitPattern: node)) << 32 | UInt64(UInt32(bitPattern: name))
+        var i = Self.slot(key, mask)
+        while true {
+            let found = slots[i]
+            if found < 0 { break }
+            if keys[i] == key { return found }
+            i = (i + 1) & mask
+        }
+        let id = Int32(nodeName.count)
+        nodeName.append(name)
+        parent.append(node)
+        selfValue.append(0)
+        keys[i] = key
+        slots[i] = id
+        if nodeName.count * 2 > slots.count { grow() }
+        return id
+    }
+
+    @inline(__always)
+    mutating func addSelf(_ node: Int32, _ value: Int64) {
+        selfValue[Int(node)] &+= value
+    }
+
+    private mutating func grow() {
+        let capacity = slots.count * 2
+        var newKeys = [UInt64](repeating: 0, count: capacity)
+        var newSlots = [Int32](repeating: -1, count: capacity)
+        let newMask = capacity - 1
+        for i in 0 ..< slots.count where slots[i] >= 0 {
+            var j = Self.slot(keys[i], newMask)
+            while newSlots[j] >= 0 { j = (j + 1) & newMask }
+            newKeys[j] = keys[i]
+            newSlots[j] = slots[i]
+        }
+        keys = newKeys
+        slots = newSlots
+        mask = newMask
+    }
+
+    consuming func finish(names: [String], sampleType: ValueType) -> CallTree {
+        var total = selfValue
+        var i = total.count - 1
+        while i > 0 {
+            total[Int(parent[i])] &+= total[i]
+            i -= 1
+        }
+        return CallTree(
+            names: names, nodeName: nodeName, parent: parent, total: total, selfValue: selfValue, sampleType: sampleType)
+    }
+}

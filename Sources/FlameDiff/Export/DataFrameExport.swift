@@ -1,0 +1,113 @@
+import ProtoPprof
+
+/// Grafana's unit id for a pprof unit, as the Pyroscope data source maps them.
+public func grafanaUnit(_ pprofUnit: String) -> String {
+    switch pprofUnit {
+    case "nanoseconds": return "ns"
+    case "microseconds": return "µs"
+    case "milliseconds": return "ms"
+    case "seconds": return "s"
+    case "bytes": return "bytes"
+    default: return "short"
+    }
+}
+
+/// The nested-set data frame the Grafana flame graph panel renders: nodes in depth-first pre-order
+/// with fields `level`, `value`, `self` and `label` (an enum field), in Grafana's data-frame JSON.
+public enum DataFrameExport {
+    public static func writeJSON(_ graph: FlameGraph, to w: inout JSONWriter) {
+        var labelTexts: [String] = []
+        var labelIndex: [String: Int64] = [:]
+        var labels: [Int64] = []
+        labels.reserveCapacity(graph.nodeCount)
+        for n in 0 ..< graph.nodeCount {
+            let name = n == 0 ? FlameGraph.rootName : graph.name(of: n)
+            if let i = labelIndex[name] {
+                labels.append(i)
+            } else {
+                let i = Int64(labelTexts.count)
+                labelIndex[name] = i
+                labelTexts.append(name)
+                labels.append(i)
+            }
+        }
+        let unit = grafanaUnit(graph.sampleType.unit)
+        w.beginObject()
+        w.key("schema")
+        w.beginObject()
+        w.key("name")
+        w.string("response")
+        w.key("meta")
+        w.beginObject()
+        w.key("preferredVisualisationType")
+        w.string("flamegraph")
+        w.endObject()
+        w.key("fields")
+        w.beginArray()
+        numberField("level", unit: nil, to: &w)
+        numberField("value", unit: unit, to: &w)
+        numberField("self", unit: unit, to: &w)
+        w.beginObject()
+        w.key("name")
+        w.string("label")
+        w.key("type")
+        w.string("enum")
+        w.key("typeInfo")
+        w.beginObject()
+        w.key("frame")
+        w.string("enum")
+        w.endObject()
+        w.key("config")
+        w.beginObject()
+        w.key("type")
+        w.beginObject()
+        w.key("enum")
+        w.beginObject()
+        w.key("text")
+        w.stringArray(labelTexts)
+        w.endObject()
+        w.endObject()
+        w.endObject()
+        w.endObject()
+        w.endArray()
+        w.endObject()
+        w.key("data")
+        w.beginObject()
+        w.key("values")
+        w.beginArray()
+        w.intArray(graph.level.lazy.map { Int64($0) })
+        w.intArray(graph.total)
+        w.intArray(graph.selfValue)
+        w.intArray(labels)
+        w.endArray()
+        w.endObject()
+        w.endObject()
+    }
+
+    static func numberField(_ name: String, unit: String?, to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("name")
+        w.string(name)
+        w.key("type")
+        w.string("number")
+        w.key("typeInfo")
+        w.beginObject()
+        w.key("frame")
+        w.string("int64")
+        w.endObject()
+        if let unit {
+            w.key("config")
+            w.beginObject()
+            w.key("unit")
+            w.string(unit)
+            w.endObject()
+        }
+        w.endObject()
+    }
+
+    public static func json(_ graph: FlameGraph) -> [UInt8] {
+        var w = JSONWriter(reservingCapacity: graph.nodeCount * 24)
+        writeJSON(graph, to: &w)
+        return w.bytes
+    }
+}

@@ -1,0 +1,116 @@
+import ProtoPprof
+
+/// Which sample type a tree is built for.
+public enum SampleTypeSelector: Sendable, Equatable {
+    /// Position in the profile's sample types.
+    case index(Int)
+    /// A sample type by name: `cpu`, or with its unit `cpu/nanoseconds`.
+    case name(String)
+}
+
+/// What makes two frames the same node.
+public enum FrameKey: String, Sendable, CaseIterable {
+    /// The function name (pprof's default granularity).
+    case function
+    /// Function and source line: `main.work main.go:42`.
+    case functionAndLine = "function+line"
+    /// Function and source file: `main.work main.go`.
+    case functionAndFile = "function+file"
+}
+
+/// A sample filter on a label: `key=value` (string labels, or numeric labels compared as integers).
+public struct LabelFilter: Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// Parses `key=value`.
+    public init(parsing text: String) throws(FlameDiffError) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw .invalidLabelFilter(text)
+        }
+        key = String(text[..<eq])
+        value = String(text[text.index(after: eq)...])
+    }
+
+    public var description: String { "\(key)=\(value)" }
+}
+
+/// How samples are chosen and frames named before a tree is built.
+public struct TreeOptions: Sendable, Equatable {
+    /// nil: the profile's default (`default_sample_type`, else the last type, as pprof does).
+    public var sampleType: SampleTypeSelector?
+    public var frameKey: FrameKey
+    /// A sample is kept only if it carries every one of these labels.
+    public var includeLabels: [LabelFilter]
+    /// A sample is dropped if it carries any of these labels.
+    public var excludeLabels: [LabelFilter]
+    /// pprof's -focus: keep only samples with a frame whose function, file or mapping matches.
+    public var focus: String?
+    /// pprof's -ignore: drop samples with a frame whose function, file or mapping matches.
+    public var ignore: String?
+
+    public init(
+        sampleType: SampleTypeSelector? = nil, frameKey: FrameKey = .function, includeLabels: [LabelFilter] = [],
+        excludeLabels: [LabelFilter] = [], focus: String? = nil, ignore: String? = nil
+    ) {
+        self.sampleType = sampleType
+        self.frameKey = frameKey
+        self.includeLabels = includeLabels
+        self.excludeLabels = excludeLabels
+        self.focus = focus
+        self.ignore = ignore
+    }
+}
+
+/// Why a tree could not be built from a valid profile.
+public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownSampleType(requested: String, available: [String])
+    case noSampleTypes
+    case invalidRegex(pattern: String, reason: String)
+    case invalidLabelFilter(String)
+    case sampleTypeMismatch(requested: String, baseline: [String], comparison: [String])
+    case noProfiles(side: String)
+
+    public var description: String {
+        switch self {
+        case .unknownSampleType(let requested, let available):
+            return "unknown sample type '\(requested)'; the profile has: \(available.joined(separator: ", "))"
+        case .noSampleTypes:
+            return "the profile has no sample types, so there is nothing to draw"
+        case .invalidRegex(let pattern, let reason):
+            return "invalid regular expression '\(pattern)': \(reason)"
+        case .invalidLabelFilter(let text):
+            return "invalid label filter '\(text)': expected key=value"
+        case .sampleTypeMismatch(let requested, let baseline, let comparison):
+            return "sample type '\(requested)' must exist on both sides; baseline has: \(baseline.joined(separator: ", ")); comparison has: \(comparison.joined(separator: ", "))"
+        case .noProfiles(let side):
+            return "no \(side) profile given"
+        }
+    }
+}
+
+extension Profile {
+    /// Resolves a selector to a sample type index; nil selects pprof's default.
+    public func sampleTypeIndex(_ selector: SampleTypeSelector?) throws(FlameDiffError) -> Int {
+        guard !sampleTypes.isEmpty else { throw .noSampleTypes }
+        let available = sampleTypes.enumerated().map { "\($0.offset):\($0.element)" }
+        switch selector {
+        case nil:
+            return defaultSampleTypeIndex
+        case .index(let i):
+            guard sampleTypes.indices.contains(i) else {
+                throw .unknownSampleType(requested: String(i), available: available)
+            }
+            return i
+        case .name(let name):
+            if let i = sampleTypes.firstIndex(where: { $0.description == name || $0.type == name }) { return i }
+            if let i = Int(name), sampleTypes.indices.contains(i) { return i }
+            throw .unknownSampleType(requested: name, available: available)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ProtoPprof
+
+/// One function's row in a top table.
+public struct TopRow: Sendable, Equatable {
+    public var name: String
+    /// Value of samples whose leaf frame is this function.
+    public var flat: Int64
+    /// Value of samples with this function anywhere on the stack, counted once per sample even under recursion.
+    public var cum: Int64
+}
+
+/// flat, flat%, cum, cum% per function, as `go tool pprof -top` defines them.
+public struct TopTable: Sendable {
+    /// Every function with a nonzero flat or cum value, by flat descending, then name ascending.
+    public let rows: [TopRow]
+    /// The 100% of the percentages: the sum of all sample values.
+    public let total: Int64
+    public let sampleType: ValueType
+
+    public init(profile: Profile, options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
+        let stacks = try StackSet(profile: profile, options: options)
+        self.init(stacks: stacks, frames: FrameTable(profile: profile, key: .function))
+    }
+
+    public init(stacks: StackSet, frames: FrameTable) {
+        let functionCount = frames.names.count
+        var flat = [Int64](repeating: 0, count: functionCount)
+        var cum = [Int64](repeating: 0, count: functionCount)
+        var stamp = [Int32](repeating: -1, count: functionCount)
+        for s in 0 ..< stacks.count {
+            let v = stacks.values[s]
+            let start = Int(stacks.offsets[s])
+            let end = Int(stacks.offsets[s + 1])
+            if start == end { continue }
+            // Leaf frame: the innermost line of the first location, stored last in the frame table.
+            let leafLocation = Int(stacks.locations[start])
+            let leafFrame = Int(frames.frameOffsets[leafLocation + 1]) - 1
+            if leafFrame >= Int(frames.frameOffsets[leafLocation]) {
+                flat[Int(frames.functionOfFrame[leafFrame])] &+= v
+            }
+            for i in start ..< end {
+                let location = Int(stacks.locations[i])
+                for f in Int(frames.frameOffsets[location]) ..< Int(frames.frameOffsets[location + 1]) {
+                    let function = Int(frames.functionOfFrame[f])
+                    if stamp[function] != Int32(s) {
+                        stamp[function] = Int32(s)
+                        cum[function] &+= v
+                    }
+                }
+            }
+        }
+        var rows: [TopRow] = []
+        for id in 0 ..< functionCount where flat[id] != 0 || cum[id] != 0 {
+            rows.append(TopRow(name: frames.names[id], flat: flat[id], cum: cum[id]))
+        }
+        rows.sort { a, b in
+            if a.flat != b.flat { return a.flat > b.flat }
+            return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        }
+        self.rows = rows
+        self.total = stacks.total
+        self.sampleType = stacks.sampleType
+    }
+
+    /// A share of the total in percent (0 when the total is 0).
+    public func percent(_ value: Int64) -> Double {
+        total == 0 ? 0 : 100 * Double(value) / Double(total)
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import FlameDiff
+import ProtoPprof
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Show a profile's sample types, units, counts, duration and period.")
+
+    @Argument(help: "A pprof profile (gzip or raw protobuf).")
+    var file: String
+
+    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
+    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+
+    func run() throws {
+        let loaded = try loadProfile(file, limits: DecodeLimits(maxInflatedBytes: maxInflatedBytes))
+        print(describe(loaded), terminator: "")
+    }
+}
+
+func describe(_ loaded: LoadedProfile) -> String {
+    let p = loaded.profile
+    var out = ""
+    out += "File: \(loaded.path)\n"
+    out += "Encoding: \(loaded.gzipped ? "gzip" : "raw protobuf"), \(loaded.fileBytes) bytes\n"
+    let types = p.sampleTypes.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " ")
+    out += "Sample types: \(types.isEmpty ? "(none)" : types)\n"
+    if !p.sampleTypes.isEmpty {
+        out += "Default sample type: \(p.defaultSampleTypeIndex):\(p.sampleTypes[p.defaultSampleTypeIndex])\n"
+    }
+    out += "Samples: \(p.sampleCount)\n"
+    out += "Locations: \(p.locations.count) (inlined: \(p.locations.filter { $0.lineCount > 1 }.count), without lines: \(p.locations.filter { $0.lineCount == 0 }.count))\n"
+    out += "Functions: \(p.functions.count)\n"
+    out += "Mappings: \(p.mappings.count)\n"
+    out += "Strings: \(p.strings.count) unique\n"
+    if let periodType = p.periodType {
+        out += "Period: \(p.period) \(periodType)\n"
+    } else if p.period != 0 {
+        out += "Period: \(p.period)\n"
+    }
+    if p.durationNanos != 0 { out += "Duration: \(formatValue(p.durationNanos, unit: "nanoseconds"))\n" }
+    if p.timeNanos != 0 { out += "Time: \(p.timeNanos) ns since the epoch\n" }
+    for (i, t) in p.sampleTypes.enumerated() {
+        out += "Total \(t): \(p.total(ofType: i))\n"
+    }
+    let labelKeys = Set(p.labels.map(\.key)).map { p.strings[Int($0)] }.sorted()
+    if !labelKeys.isEmpty { out += "Label keys: \(labelKeys.joined(separator: ", "))\n" }
+    if !p.dropFrames.isEmpty { out += "Drop frames: \(p.dropFrames)\n" }
+    if !p.keepFrames.isEmpty { out += "Keep frames: \(p.keepFrames)\n" }
+    for c in p.comments { out += "Comment: \(c)\n" }
+    if !p.docURL.isEmpty { out += "Doc URL: \(p.docURL)\n" }
+    return out
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import FlameDiff
+import ProtoPprof
+
+struct TopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "top", abstract: "Functions by flat value, as `go tool pprof -top` lists them.")
+
+    @Argument(help: "A pprof profile (gzip or raw protobuf).")
+    var file: String
+
+    @OptionGroup var profileOptions: ProfileOptions
+
+    @Option(name: .short, help: "Rows to show (0: all).")
+    var n: Int = 20
+
+    @Flag(help: "Print values as raw integers in the sample type's unit.")
+    var raw = false
+
+    func run() throws {
+        let loaded = try loadProfile(file, limits: profileOptions.limits)
+        let table = try TopTable(profile: loaded.profile, options: profileOptions.treeOptions())
+        print(render(table, rows: n, raw: raw), terminator: "")
+    }
+}
+
+func render(_ table: TopTable, rows limit: Int, raw: Bool) -> String {
+    let unit = table.sampleType.unit
+    func fmt(_ v: Int64) -> String { raw ? String(v) : formatValue(v, unit: unit) }
+    let rows = limit > 0 ? Array(table.rows.prefix(limit)) : table.rows
+    var out = "Type: \(table.sampleType)\n"
+    out += "Total: \(fmt(table.total))\n"
+    let shown = rows.reduce(Int64(0)) { $0 + $1.flat }
+    out += "Showing \(rows.count) of \(table.rows.count) functions, accounting for \(fmt(shown)) (\(percent(shown, of: table.total)))\n"
+    out += "\(pad("flat", 14)) \(pad("flat%", 7)) \(pad("sum%", 7)) \(pad("cum", 14)) \(pad("cum%", 7))  name\n"
+    var sum: Int64 = 0
+    for row in rows {
+        sum += row.flat
+        out += "\(pad(fmt(row.flat), 14)) \(pad(percent(row.flat, of: table.total), 7)) \(pad(percent(sum, of: table.total), 7)) \(pad(fmt(row.cum), 14)) \(pad(percent(row.cum, of: table.total), 7))  \(row.name)\n"
+    }
+    return out
+}

@@ -1,0 +1,266 @@
+import CPprofShim
+
+extension Profile {
+    /// Decodes a pprof profile: gzip (detected by its magic number) or raw protobuf, then validates it
+    /// the way pprof's `CheckValid` does and resolves ids to dense indexes.
+    public static func decode(_ bytes: [UInt8], limits: DecodeLimits = DecodeLimits()) throws(PprofError) -> Profile {
+        let result: Result<Profile, PprofError> = bytes.withUnsafeBytes { raw in
+            Result { () throws(PprofError) -> Profile in try decode(raw, limits: limits) }
+        }
+        return try result.get()
+    }
+
+    /// Decodes a pprof profile from raw memory. See `decode(_:limits:)`.
+    public static func decode(_ raw: UnsafeRawBufferPointer, limits: DecodeLimits = DecodeLimits()) throws(PprofError)
+        -> Profile
+    {
+        guard raw.count > 0 else { throw .empty }
+        if Gunzip.isGzip(raw) {
+            let inflated = try Gunzip.inflate(raw, limit: limits.maxInflatedBytes)
+            let result: Result<Profile, PprofError> = inflated.withUnsafeBytes { inner in
+                Result { () throws(PprofError) -> Profile in try decodeProtobuf(inner, limits: limits) }
+            }
+            return try result.get()
+        }
+        if raw.count > limits.maxInflatedBytes { throw .inflatedSizeLimit(limit: limits.maxInflatedBytes) }
+        return try decodeProtobuf(raw, limits: limits)
+    }
+
+    static func decodeProtobuf(_ raw: UnsafeRawBufferPointer, limits: DecodeLimits) throws(PprofError) -> Profile {
+        guard raw.count > 0, let base = raw.baseAddress else { throw .empty }
+        var decoded = CPprofShim_decode(base.assumingMemoryBound(to: UInt8.self), raw.count, limits.maxDecodeMemoryBytes)
+        defer { CPprofShim_free(&decoded) }
+        guard let message = decoded.profile else {
+            if decoded.limitExceeded != 0 { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
+            throw .malformedProtobuf(
+                "\(raw.count) bytes do not parse as a perftools.profiles.Profile message (truncated, corrupt, or another format)")
+        }
+        var converter = Converter(message.pointee)
+        return try converter.convert()
+    }
+}
+
+/// Turns protobuf-c's message tree into the compact model, checking every reference on the way.
+private struct Converter {
+    let m: Perftools__Profiles__Profile
+    var stringRemap: [Int32] = []
+    var strings: [String] = []
+
+    init(_ m: Perftools__Profiles__Profile) { self.m = m }
+
+    mutating func convert() throws(PprofError) -> Profile {
+        try internStrings()
+        var profile = Profile()
+        profile.strings = strings
+
+        // Sample types and period type.
+        var sampleTypes: [ValueType] = []
+        sampleTypes.reserveCapacity(m.n_sample_type)
+        for i in 0 ..< m.n_sample_type {
+            guard let vt = m.sample_type[i] else { throw .invalid(field: "sample_type[\(i)]", reason: "missing") }
+            sampleTypes.append(
+                ValueType(
+                    type: try string(vt.pointee.type, "sample_type[\(i)].type"),
+                    unit: try string(vt.pointee.unit, "sample_type[\(i)].unit")))
+        }
+        profile.sampleTypes = sampleTypes
+        if let pt = m.period_type {
+            profile.periodType = ValueType(
+                type: try string(pt.pointee.type, "period_type.type"), unit: try string(pt.pointee.unit, "period_type.unit"))
+        }
+        profile.period = m.period
+        profile.timeNanos = m.time_nanos
+        profile.durationNanos = m.duration_nanos
+        profile.dropFrames = try string(m.drop_frames, "drop_frames")
+        profile.keepFrames = try string(m.keep_frames, "keep_frames")
+        profile.defaultSampleType = try string(m.default_sample_type, "default_sample_type")
+        profile.docURL = try string(m.doc_url, "doc_url")
+        var comments: [String] = []
+        for i in 0 ..< m.n_comment { comments.append(try string(m.comment[i], "comment[\(i)]")) }
+        profile.comments = comments
+
+        // Mappings.
+        var mappings: [Mapping] = []
+        mappings.reserveCapacity(m.n_mapping)
+        for i in 0 ..< m.n_mapping {
+            guard let mp = m.mapping[i]?.pointee else { throw .invalid(field: "mapping[\(i)]", reason: "missing") }
+            mappings.append(
+                Mapping(
+                    id: mp.id, memoryStart: mp.memory_start, memoryLimit: mp.memory_limit, fileOffset: mp.file_offset,
+                    filename: try index(mp.filename, "mapping[\(i)].filename"),
+                    buildID: try index(mp.build_id, "mapping[\(i)].build_id"),
+                    hasFunctions: mp.has_functions != 0, hasFilenames: mp.has_filenames != 0,
+                    hasLineNumbers: mp.has_line_numbers != 0, hasInlineFrames: mp.has_inline_frames != 0))
+        }
+        let mappingIDs = try DenseIDMap(ids: mappings.map(\.id), field: "mapping")
+        profile.mappings = mappings
+
+        // Functions.
+        var functions: [Function] = []
+        functions.reserveCapacity(m.n_function)
+        for i in 0 ..< m.n_function {
+            guard let f = m.function[i]?.pointee else { throw .invalid(field: "function[\(i)]", reason: "missing") }
+            functions.append(
+                Function(
+                    id: f.id, name: try index(f.name, "function[\(i)].name"),
+                    systemName: try index(f.system_name, "function[\(i)].system_name"),
+                    filename: try index(f.filename, "function[\(i)].filename"), startLine: f.start_line))
+        }
+        let functionIDs = try DenseIDMap(ids: functions.map(\.id), field: "function")
+        profile.functions = functions
+
+        // Locations and their lines.
+        var locations: [Location] = []
+        locations.reserveCapacity(m.n_location)
+        var lines: [Line] = []
+        lines.reserveCapacity(m.n_location + m.n_location / 4)
+        for i in 0 ..< m.n_location {
+            guard let l = m.location[i]?.pointee else { throw .invalid(field: "location[\(i)]", reason: "missing") }
+            var mappingIndex: Int32 = -1
+            if l.mapping_id != 0 {
+                mappingIndex = mappingIDs.index(of: l.mapping_id)
+                if mappingIndex < 0 {
+                    throw .invalid(field: "location[\(i)].mapping_id", reason: "mapping id \(l.mapping_id) does not exist")
+                }
+            }
+            let first = Int32(lines.count)
+            for j in 0 ..< l.n_line {
+                guard let ln = l.line[j]?.pointee else { throw .invalid(field: "location[\(i)].line[\(j)]", reason: "missing") }
+                if ln.function_id == 0 {
+                    throw .invalid(field: "location[\(i)].line[\(j)].function_id", reason: "line has no function (id 0)")
+                }
+                let f = functionIDs.index(of: ln.function_id)
+                if f < 0 {
+                    throw .invalid(
+                        field: "location[\(i)].line[\(j)].function_id", reason: "function id \(ln.function_id) does not exist")
+                }
+                lines.append(Line(function: f, line: ln.line, column: ln.column))
+            }
+            locations.append(
+                Location(
+                    id: l.id, mapping: mappingIndex, address: l.address, firstLine: first, lineCount: Int32(l.n_line),
+                    isFolded: l.is_folded != 0))
+        }
+        let locationIDs = try DenseIDMap(ids: locations.map(\.id), field: "location")
+        profile.locations = locations
+        profile.lines = lines
+
+        try convertSamples(into: &profile, locationIDs: locationIDs)
+        return profile
+    }
+
+    private mutating func convertSamples(into profile: inout Profile, locationIDs: DenseIDMap) throws(PprofError) {
+        let typeCount = profile.sampleTypes.count
+        let sampleCount = m.n_sample
+        if typeCount == 0 && sampleCount > 0 {
+            throw .invalid(field: "sample_type", reason: "missing sample type information for \(sampleCount) samples")
+        }
+        var totalLocations = 0
+        var totalLabels = 0
+        for i in 0 ..< sampleCount {
+            guard let s = m.sample[i]?.pointee else { throw .invalid(field: "sample[\(i)]", reason: "missing") }
+            if s.n_value != typeCount {
+                throw .invalid(
+                    field: "sample[\(i)].value",
+                    reason: "sample has \(s.n_value) values but the profile has \(typeCount) sample types")
+            }
+            totalLocations += s.n_location_id
+            totalLabels += s.n_label
+        }
+        if totalLocations > Int(Int32.max) {
+            throw .invalid(field: "sample", reason: "more than \(Int32.max) location references")
+        }
+        var locationOffsets = [Int32](repeating: 0, count: sampleCount + 1)
+        var values = [Int64](repeating: 0, count: sampleCount * typeCount)
+        var labelOffsets = [Int32](repeating: 0, count: sampleCount + 1)
+        var labels: [Label] = []
+        labels.reserveCapacity(totalLabels)
+        let locationCount = Int32(profile.locations.count)
+        let sequential = locationIDs.isSequential
+
+        var failure: PprofError?
+        let sampleLocations = [Int32](unsafeUninitializedCapacity: totalLocations) { out, initialized in
+            var k = 0
+            outer: for i in 0 ..< sampleCount {
+                let s = m.sample[i]!.pointee
+                locationOffsets[i] = Int32(k)
+                for j in 0 ..< s.n_location_id {
+                    let id = s.location_id[j]
+                    let index: Int32
+                    if sequential {
+                        index = id >= 1 && id <= UInt64(locationCount) ? Int32(truncatingIfNeeded: id &- 1) : -1
+                    } else {
+                        index = locationIDs.index(of: id)
+                    }
+                    if index < 0 {
+                        failure = .invalid(field: "sample[\(i)].location_id[\(j)]", reason: "location id \(id) does not exist")
+                        break outer
+                    }
+                    out[k] = index
+                    k += 1
+                }
+                for t in 0 ..< typeCount { values[i * typeCount + t] = s.value[t] }
+            }
+            initialized = k
+        }
+        if let failure { throw failure }
+        locationOffsets[sampleCount] = Int32(sampleLocations.count)
+
+        for i in 0 ..< sampleCount {
+            let s = m.sample[i]!.pointee
+            labelOffsets[i] = Int32(labels.count)
+            for j in 0 ..< s.n_label {
+                guard let l = s.label[j]?.pointee else { throw .invalid(field: "sample[\(i)].label[\(j)]", reason: "missing") }
+                labels.append(
+                    Label(
+                        key: try index(l.key, "sample[\(i)].label[\(j)].key"),
+                        str: try index(l.str, "sample[\(i)].label[\(j)].str"), num: l.num,
+                        numUnit: try index(l.num_unit, "sample[\(i)].label[\(j)].num_unit")))
+            }
+        }
+        labelOffsets[sampleCount] = Int32(labels.count)
+
+        profile.sampleLocationOffsets = locationOffsets
+        profile.sampleLocations = sampleLocations
+        profile.sampleValues = values
+        profile.sampleLabelOffsets = labelOffsets
+        profile.labels = labels
+    }
+
+    /// Reads the string table, interning equal strings to one index.
+    private mutating func internStrings() throws(PprofError) {
+        let n = m.n_string_table
+        guard n > 0 else { throw .invalid(field: "string_table", reason: "empty; string_table[0] must be \"\"") }
+        guard m.string_table[0].len == 0 else {
+            throw .invalid(field: "string_table[0]", reason: "must be the empty string")
+        }
+        stringRemap = [Int32](repeating: 0, count: n)
+        strings = [""]
+        var seen: [String: Int32] = ["": 0]
+        seen.reserveCapacity(n)
+        for i in 1 ..< n {
+            let entry = m.string_table[i]
+            let s = String(decoding: UnsafeRawBufferPointer(start: entry.data, count: entry.len), as: UTF8.self)
+            if let existing = seen[s] {
+                stringRemap[i] = existing
+            } else {
+                let id = Int32(strings.count)
+                seen[s] = id
+                strings.append(s)
+                stringRemap[i] = id
+            }
+        }
+    }
+
+    private func index(_ raw: Int64, _ field: @autoclosure () -> String) throws(PprofError) -> Int32 {
+        guard raw >= 0, raw < Int64(stringRemap.count) else {
+            throw .invalid(
+                field: field(), reason: "string index \(raw) out of range (string table has \(stringRemap.count) entries)")
+        }
+        return stringRemap[Int(raw)]
+    }
+
+    private func string(_ raw: Int64, _ field: @autoclosure () -> String) throws(PprofError) -> String {
+        strings[Int(try index(raw, field()))]
+    }
+}

@@ -1,0 +1,54 @@
+/// Why a pprof profile could not be read. Every case says what was wrong and, for
+/// validation failures, which field and index.
+public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The input had no bytes at all.
+    case empty
+    /// The input looked like gzip but could not be inflated (truncated or corrupt).
+    case corruptGzip(String)
+    /// Inflating would produce more than the configured limit (a gzip bomb, or a profile too large to serve).
+    case inflatedSizeLimit(limit: Int)
+    /// The bytes are not a protobuf-encoded perftools.profiles.Profile.
+    case malformedProtobuf(String)
+    /// Decoding needed more memory than the configured limit.
+    case decodeMemoryLimit(limit: Int)
+    /// The protobuf decoded, but the profile breaks one of pprof's rules.
+    case invalid(field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .empty:
+            return "empty input: a pprof profile needs at least one byte"
+        case .corruptGzip(let detail):
+            return "corrupt or truncated gzip data: \(detail)"
+        case .inflatedSizeLimit(let limit):
+            return "the inflated profile would exceed \(limit) bytes (limit maxInflatedBytes); raise the limit if the profile is genuine"
+        case .malformedProtobuf(let detail):
+            return "not a pprof profile: \(detail)"
+        case .decodeMemoryLimit(let limit):
+            return "decoding the profile needs more than \(limit) bytes of memory (limit maxDecodeMemoryBytes)"
+        case .invalid(let field, let reason):
+            return "invalid profile: \(field): \(reason)"
+        }
+    }
+
+    /// A short machine-readable kind for error payloads.
+    public var kind: String {
+        switch self {
+        case .empty, .corruptGzip, .malformedProtobuf, .invalid: return "bad_profile"
+        case .inflatedSizeLimit, .decodeMemoryLimit: return "limit_exceeded"
+        }
+    }
+}
+
+/// Limits applied while reading a profile. The defaults serve profiles of a whole fleet-hour.
+public struct DecodeLimits: Sendable, Equatable {
+    /// Largest inflated (raw protobuf) size accepted. Default 512 MiB.
+    public var maxInflatedBytes: Int
+    /// Largest amount of memory the protobuf decoder may allocate. Default 4 GiB.
+    public var maxDecodeMemoryBytes: Int
+
+    public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30) {
+        self.maxInflatedBytes = maxInflatedBytes
+        self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
+    }
+}
