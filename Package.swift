@@ -33,8 +33,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof"]),
-        .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof"]),
-        .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof"]),
+        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip.
+        .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
+        .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
+        .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )

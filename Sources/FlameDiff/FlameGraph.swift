@@ -2,11 +2,12 @@ import ProtoPprof
 
 /// A call tree cut to at most `maxNodes` nodes, ready to draw.
 ///
-/// Truncation follows Pyroscope: a node stays when its total reaches the N-th largest total, and each
-/// parent's remaining children merge into one `other` child. Pyroscope's cut hides a function whose large
-/// self value is spread thin over many small stacks (pyroscope#2729); here one eighth of the node budget is
-/// reserved for such functions: inside each `other`, the heaviest hidden self functions of the merged
-/// subtrees get a child of their own, so the flame graph (and any table computed from it) still shows them.
+/// Truncation follows Pyroscope: the nodes with the largest totals stay, and each parent's remaining
+/// children merge into one `other` child. Unlike Pyroscope, `maxNodes` is a hard bound: ties at the cut
+/// and the `other` nodes count against it. Pyroscope's cut hides a function whose large self value is
+/// spread thin over many small stacks (pyroscope#2729); here one eighth of the node budget is reserved for
+/// such functions: inside each `other`, the heaviest hidden self functions of the merged subtrees get a
+/// child of their own, so the flame graph (and any table computed from it) still shows them.
 ///
 /// Nodes are stored in depth-first pre-order, children left to right (sorted bytewise by name, `other` last);
 /// node 0 is the root, named `total`.
@@ -49,17 +50,17 @@ public struct FlameGraph: Sendable {
         // Real frames named "other" are merged into the synthetic one, as Pyroscope does.
         let realOther = tree.names.firstIndex(of: Self.otherName).map(Int32.init) ?? -1
 
-        var reserve = 0
-        var minTotal: Int64 = 0
-        if maxNodes > 0 && n - 1 > maxNodes {
-            reserve = maxNodes / 8
-            minTotal = Self.kthLargestTotal(tree, k: maxNodes - reserve)
+        let truncate = maxNodes > 0 && n - 1 > maxNodes
+        let reserve = truncate ? maxNodes / 8 : 0
+        func keptNodes(budget: Int) -> (kept: [Bool], minTotal: Int64) {
+            var kept = truncate ? Self.selectKept(tree, budget: budget) : [Bool](repeating: true, count: n)
+            for i in 1 ..< max(n, 1) where tree.nodeName[i] == realOther || !kept[Int(tree.parent[i])] { kept[i] = false }
+            guard kept.contains(false) else { return (kept, 0) }
+            var minTotal = Int64.max
+            for i in 1 ..< n where kept[i] { minTotal = min(minTotal, tree.total[i]) }
+            return (kept, minTotal == Int64.max ? 0 : minTotal)
         }
-        var kept = [Bool](repeating: false, count: n)
-        kept[0] = true
-        for i in 1 ..< max(n, 1) {
-            kept[i] = kept[Int(tree.parent[i])] && tree.total[i] >= minTotal && tree.nodeName[i] != realOther
-        }
+        var (kept, minTotal) = keptNodes(budget: maxNodes - reserve)
 
         // Hidden self functions, surfaced inside the `other` of the parent they were cut from.
         var surfaced: [Int32: [(name: Int32, value: Int64)]] = [:]
@@ -68,7 +69,8 @@ public struct FlameGraph: Sendable {
             let global = tree.selfByName()
             var visible = [Int64](repeating: 0, count: tree.names.count)
             for i in 1 ..< n where kept[i] { visible[Int(tree.nodeName[i])] &+= tree.selfValue[i] }
-            let threshold = max(1, tree.totalValue / 200)
+            // A function qualifies when the cut hides at least 1% of the total of its self value...
+            let threshold = max(1, (tree.totalValue + 99) / 100)
             let hot = tree.names.indices
                 .filter { global[$0] - visible[$0] >= threshold }
                 .sorted { global[$0] - visible[$0] > global[$1] - visible[$1] }
@@ -86,12 +88,18 @@ public struct FlameGraph: Sendable {
                         sums[UInt64(UInt32(group[i])) << 32 | UInt64(UInt32(name)), default: 0] += tree.selfValue[i]
                     }
                 }
-                let best = sums.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(reserve)
+                // ...and a surfaced node must weigh at least as much as the smallest node that was kept.
+                let best = sums.filter { $0.value >= minTotal }
+                    .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                    .prefix(reserve)
                 for (key, value) in best {
-                    surfaced[Int32(truncatingIfNeeded: key >> 32), default: []].append((Int32(truncatingIfNeeded: key & 0xffff_ffff), value))
+                    let group = Int32(truncatingIfNeeded: key >> 32)
+                    surfaced[group, default: []].append((Int32(truncatingIfNeeded: key & 0xffff_ffff), value))
                 }
                 surfacedCount = best.count
             }
+            // Nothing worth surfacing: the reserve goes back to ordinary nodes.
+            if surfacedCount == 0 { (kept, minTotal) = keptNodes(budget: maxNodes) }
         }
 
         // Emit in pre-order, children left to right.
@@ -172,49 +180,91 @@ public struct FlameGraph: Sendable {
         self.surfacedNodes = surfacedCount
     }
 
-    /// The k-th largest total among non-root nodes (Pyroscope's minValue): a min-heap of size k over a
-    /// depth-first walk that skips subtrees which cannot enter the heap (a child's total never exceeds its parent's).
-    static func kthLargestTotal(_ tree: CallTree, k: Int) -> Int64 {
-        guard k > 0 else { return Int64.max }
-        var heap = MinHeap(capacity: k)
+    /// The nodes to keep under a budget that counts the `other` nodes too.
+    ///
+    /// Nodes rank by total (descending), then depth, then index (ascending); a parent never ranks below its
+    /// child, so every prefix of the ranking is a connected tree. The best `budget` nodes are found with a
+    /// min-heap over a depth-first walk that skips subtrees which cannot enter it (Pyroscope's minValue, with
+    /// ties broken so the bound holds). Then the lowest-ranked nodes are dropped until the kept nodes plus
+    /// one `other` per parent with dropped children fit the budget.
+    static func selectKept(_ tree: CallTree, budget: Int) -> [Bool] {
+        let n = tree.nodeCount
+        var kept = [Bool](repeating: false, count: n)
+        kept[0] = true
+        guard budget > 1 else { return kept }
+        func rank(_ node: Int32) -> NodeRank {
+            NodeRank(total: tree.total[Int(node)], depth: tree.depth[Int(node)], index: node)
+        }
+        var heap = MinHeap<NodeRank>(capacity: budget)
         var stack: [Int32] = Array(tree.children(of: 0))
         while let node = stack.popLast() {
-            let t = tree.total[Int(node)]
-            if heap.count >= k {
-                if t <= heap.min { continue }
-                heap.replaceMin(t)
+            let r = rank(node)
+            if heap.count >= budget {
+                if !(heap.min < r) { continue }
+                heap.replaceMin(r)
             } else {
-                heap.push(t)
+                heap.push(r)
             }
             stack.append(contentsOf: tree.children(of: Int(node)))
         }
-        return heap.count < k ? 0 : heap.min
+        var selected = heap.items.sorted { $1 < $0 }  // best first
+        for r in selected { kept[Int(r.index)] = true }
+        // Parents with dropped children each get an `other`.
+        var keptChildren = [Int32](repeating: 0, count: n)
+        for r in selected { keptChildren[Int(tree.parent[Int(r.index)])] += 1 }
+        func childCount(_ node: Int) -> Int32 { Int32(tree.children(of: node).count) }
+        var others = 0
+        if keptChildren[0] < childCount(0) { others += 1 }
+        for r in selected where keptChildren[Int(r.index)] < childCount(Int(r.index)) { others += 1 }
+        while selected.count + others > budget, let last = selected.popLast() {
+            // The lowest-ranked kept node has no kept children: drop it and its `other`.
+            let node = Int(last.index)
+            kept[node] = false
+            if childCount(node) > 0 { others -= 1 }
+            let p = Int(tree.parent[node])
+            if keptChildren[p] == childCount(p) { others += 1 }
+            keptChildren[p] -= 1
+        }
+        return kept
     }
 
     /// The name of a node as drawn.
     public func name(of node: Int) -> String { names[Int(nodeName[node])] }
 }
 
-struct MinHeap {
-    private var items: [Int64] = []
+/// How a node ranks for truncation: larger total first, then shallower, then created earlier.
+struct NodeRank: Comparable {
+    var total: Int64
+    var depth: Int32
+    var index: Int32
+
+    static func < (a: NodeRank, b: NodeRank) -> Bool {
+        if a.total != b.total { return a.total < b.total }
+        if a.depth != b.depth { return a.depth > b.depth }
+        return a.index > b.index
+    }
+}
+
+struct MinHeap<Element: Comparable> {
+    private(set) var items: [Element] = []
 
     init(capacity: Int) { items.reserveCapacity(capacity) }
 
     var count: Int { items.count }
-    var min: Int64 { items[0] }
+    var min: Element { items[0] }
 
-    mutating func push(_ value: Int64) {
+    mutating func push(_ value: Element) {
         items.append(value)
         var i = items.count - 1
         while i > 0 {
             let p = (i - 1) / 2
-            if items[p] <= items[i] { break }
+            if !(items[i] < items[p]) { break }
             items.swapAt(p, i)
             i = p
         }
     }
 
-    mutating func replaceMin(_ value: Int64) {
+    mutating func replaceMin(_ value: Element) {
         items[0] = value
         var i = 0
         let n = items.count

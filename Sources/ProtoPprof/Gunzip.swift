@@ -38,9 +38,9 @@ public enum Gunzip {
         let trailer = input.count - 4
         let declared = Int(input[trailer]) | Int(input[trailer + 1]) << 8 | Int(input[trailer + 2]) << 16
             | Int(input[trailer + 3]) << 24
-        if declared > limit { throw .inflatedSizeLimit(limit: limit) }
-        var capacity = max(declared, min(limit, max(4096, input.count * 4)))
-        capacity = min(capacity, limit)
+        // A trailer over the limit may be a bomb or just a truncated stream whose last bytes are not a trailer:
+        // try with the whole allowance (untouched capacity costs no memory) and let the data decide.
+        var capacity = declared > limit ? limit : max(declared, min(limit, max(4096, input.count * 4)))
         while true {
             var consumed = 0
             var produced = 0

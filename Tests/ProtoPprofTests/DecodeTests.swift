@@ -1,0 +1,85 @@
+import ProtoPprof
+import TestSupport
+import Testing
+
+@Suite struct DecodeTests {
+    @Test func decodesBuiltProfile() throws {
+        let p = try Profile.decode(PprofBuilder().encode())
+        #expect(p.sampleTypes == [ValueType(type: "cpu", unit: "nanoseconds")])
+        #expect(p.sampleCount == 1)
+        #expect(Array(p.locations(ofSample: 0)) == [1, 0])  // dense indexes, leaf first
+        #expect(p.value(ofSample: 0, type: 0) == 5)
+        #expect(p.strings[Int(p.functions[1].name)] == "work")
+    }
+
+    @Test func gzipAndRawDecodeTheSame() throws {
+        let raw = try Profile.decode(Fixtures.bytes("go-cpu-uncompressed.pb"))
+        let gz = try Profile.decode(Fixtures.bytes("go-cpu-pyroscope.pb.gz"))
+        #expect(raw.sampleCount == gz.sampleCount)
+        #expect(raw.sampleValues == gz.sampleValues)
+        #expect(raw.sampleLocations == gz.sampleLocations)
+        #expect(raw.strings == gz.strings)
+    }
+
+    @Test func keepsMetadata() throws {
+        let p = try Profile.decode(Fixtures.bytes("go-cpu-large.pb.gz"))
+        #expect(p.sampleTypes.map(\.description) == ["samples/count", "cpu/nanoseconds"])
+        #expect(p.defaultSampleTypeIndex == 1)
+        #expect(p.periodType == ValueType(type: "cpu", unit: "nanoseconds"))
+        #expect(p.period == 10_000_000)
+        #expect((240_355_000_000 ..< 240_365_000_000).contains(p.durationNanos))  // pprof prints 240.36s
+        #expect(p.sampleCount == 20430)
+        #expect(p.locations.count == 23355)
+        #expect(p.total(ofType: 1) == 240_290_000_000)
+    }
+
+    @Test func inlinedLinesKeepPprofOrder() throws {
+        let p = try Profile.decode(Fixtures.bytes("go-cpu-inlined.pb.gz"))
+        let inlined = p.locations.filter { $0.lineCount > 1 }
+        #expect(inlined.count == 9)
+        // The last line is the caller: for an inlined math.Abs the caller is a main function.
+        let names = inlined.map { l in l.lineRange.map { p.strings[Int(p.functions[Int(p.lines[$0].function)].name)] } }
+        #expect(names.contains { $0.first == "math.Abs" })
+    }
+
+    @Test func stringAndNumericLabels() throws {
+        let p = try Profile.decode(Fixtures.bytes("go-cpu-labels.pb.gz"))
+        let keys = Set(p.labels.map { p.strings[Int($0.key)] })
+        #expect(keys == ["foo", "function", "profile_id"])
+        #expect(p.labels(ofSample: 0).count == 3)
+    }
+
+    @Test func invalidUTF8NamesAreKeptNotCut() throws {
+        let p = try Profile.decode(Fixtures.bytes("edge-invalid-utf8.pb.gz"))
+        // A name holding every byte 0x00...0xff must not be cut at its first NUL byte.
+        #expect(p.strings.contains { $0.utf8.count > 200 && $0.hasPrefix("\u{0}\u{1}") })
+    }
+
+    @Test func internsDuplicateStrings() throws {
+        var b = PprofBuilder()
+        b.strings.append("main")  // index 6 duplicates index 3
+        b.functions[1].name = 6
+        let p = try Profile.decode(b.encode())
+        #expect(p.functions[0].name == p.functions[1].name)
+    }
+
+    @Test func sparseIDsResolve() throws {
+        var b = PprofBuilder()
+        b.locations = [
+            .init(id: 1_000_000_007, lines: [(1, 1)]), .init(id: 42, lines: [(2, 2)]),
+        ]
+        b.samples = [.init(locationIDs: [42, 1_000_000_007], values: [3])]
+        let p = try Profile.decode(b.encode())
+        #expect(Array(p.locations(ofSample: 0)) == [1, 0])
+    }
+
+    @Test func defaultSampleTypeIsNamedElseLast() throws {
+        var b = PprofBuilder()
+        b.strings += ["samples", "count"]
+        b.sampleTypes = [(6, 7), (1, 2)]
+        b.samples = [.init(locationIDs: [1], values: [1, 2])]
+        #expect(try Profile.decode(b.encode()).defaultSampleTypeIndex == 1)
+        b.defaultSampleType = 6
+        #expect(try Profile.decode(b.encode()).defaultSampleTypeIndex == 0)
+    }
+}

@@ -1,0 +1,188 @@
+import ProtoPprof
+import TestSupport
+import Testing
+
+/// Every broken input yields a typed error naming what is wrong, never a crash.
+@Suite struct HostileInputTests {
+    private func decodeError(_ bytes: [UInt8], limits: DecodeLimits = DecodeLimits()) -> PprofError? {
+        do {
+            _ = try Profile.decode(bytes, limits: limits)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func emptyFile() {
+        #expect(decodeError([]) == .empty)
+    }
+
+    @Test func randomBytes() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0 ..< 50 {
+            let bytes = (0 ..< 4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let error = decodeError(bytes)
+            #expect(error != nil, "random bytes decoded as a profile")
+            if case .malformedProtobuf = error {} else if case .invalid = error {} else {
+                Issue.record("unexpected error \(String(describing: error))")
+            }
+        }
+    }
+
+    @Test func truncatedProtobuf() throws {
+        guard case .malformedProtobuf(let detail) = decodeError(try Fixtures.bytes("broken-truncated-protobuf.pb.gz")) else {
+            Issue.record("expected malformedProtobuf")
+            return
+        }
+        #expect(detail.contains("perftools.profiles.Profile"))
+    }
+
+    @Test func truncatedGzip() throws {
+        guard case .corruptGzip = decodeError(try Fixtures.bytes("broken-truncated-gzip.pb.gz")) else {
+            Issue.record("expected corruptGzip")
+            return
+        }
+    }
+
+    @Test func gzipOfGarbage() {
+        var garbage: [UInt8] = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff]
+        garbage += (0 ..< 200).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        guard case .corruptGzip = decodeError(garbage) else {
+            Issue.record("expected corruptGzip")
+            return
+        }
+    }
+
+    @Test func notPprofOTLP() throws {
+        #expect(decodeError(try Fixtures.bytes("broken-not-pprof-otlp.bin")) != nil)
+    }
+
+    @Test func gzipBombOverTheCap() {
+        // 64 MiB of zeros compress to ~64 KiB; with a 1 MiB cap this must stop, not allocate 64 MiB.
+        let bomb = gzip([UInt8](repeating: 0, count: 64 << 20))
+        #expect(bomb.count < 200_000)
+        #expect(decodeError(bomb, limits: DecodeLimits(maxInflatedBytes: 1 << 20)) == .inflatedSizeLimit(limit: 1 << 20))
+    }
+
+    @Test func gzipBombWithLyingTrailer() {
+        // ISIZE claims 100 bytes; the stream really inflates to 8 MiB: growth stops at the cap.
+        var bomb = gzip([UInt8](repeating: 0, count: 8 << 20))
+        let n = bomb.count
+        bomb[n - 4] = 100
+        bomb[n - 3] = 0
+        bomb[n - 2] = 0
+        bomb[n - 1] = 0
+        #expect(decodeError(bomb, limits: DecodeLimits(maxInflatedBytes: 1 << 20)) == .inflatedSizeLimit(limit: 1 << 20))
+    }
+
+    @Test func rawProfileOverTheCap() {
+        let raw = PprofBuilder().encode()
+        #expect(decodeError(raw, limits: DecodeLimits(maxInflatedBytes: 8)) == .inflatedSizeLimit(limit: 8))
+    }
+
+    @Test func decodeMemoryCap() {
+        var b = PprofBuilder()
+        b.samples = Array(repeating: .init(locationIDs: [2, 1], values: [1]), count: 10_000)
+        #expect(
+            decodeError(b.encode(), limits: DecodeLimits(maxDecodeMemoryBytes: 64 << 10))
+                == .decodeMemoryLimit(limit: 64 << 10))
+    }
+
+    @Test func locationIDThatDoesNotExist() {
+        var b = PprofBuilder()
+        b.samples = [.init(locationIDs: [2, 99], values: [1])]
+        #expect(
+            decodeError(b.encode()) == .invalid(field: "sample[0].location_id[1]", reason: "location id 99 does not exist"))
+    }
+
+    @Test func stringIndexOutOfRange() {
+        var b = PprofBuilder()
+        b.functions[0].name = 77
+        #expect(
+            decodeError(b.encode())
+                == .invalid(field: "function[0].name", reason: "string index 77 out of range (string table has 6 entries)"))
+    }
+
+    @Test func valueCountDiffersFromSampleTypes() {
+        var b = PprofBuilder()
+        b.samples = [.init(locationIDs: [1], values: [1, 2])]
+        #expect(
+            decodeError(b.encode())
+                == .invalid(field: "sample[0].value", reason: "sample has 2 values but the profile has 1 sample types"))
+    }
+
+    @Test func functionWithReservedIDZero() throws {
+        guard case .invalid(let field, let reason) = decodeError(try Fixtures.bytes("broken-dotnet-function-id0.pb")) else {
+            Issue.record("expected invalid")
+            return
+        }
+        #expect(field.hasPrefix("function["))
+        #expect(reason.contains("reserved"))
+    }
+
+    @Test func duplicateLocationIDs() {
+        var b = PprofBuilder()
+        b.locations = [.init(id: 5, lines: [(1, 1)]), .init(id: 5, lines: [(2, 1)])]
+        b.samples = [.init(locationIDs: [5], values: [1])]
+        #expect(decodeError(b.encode()) == .invalid(field: "location[1].id", reason: "duplicate id 5"))
+    }
+
+    @Test func lineWithMissingFunction() {
+        var b = PprofBuilder()
+        b.locations[0].lines = [(9, 1)]
+        #expect(
+            decodeError(b.encode())
+                == .invalid(field: "location[0].line[0].function_id", reason: "function id 9 does not exist"))
+    }
+
+    @Test func mappingThatDoesNotExist() {
+        var b = PprofBuilder()
+        b.locations[0].mappingID = 3
+        #expect(
+            decodeError(b.encode()) == .invalid(field: "location[0].mapping_id", reason: "mapping id 3 does not exist"))
+    }
+
+    @Test func firstStringMustBeEmpty() {
+        var b = PprofBuilder()
+        b.strings[0] = "x"
+        #expect(decodeError(b.encode()) == .invalid(field: "string_table[0]", reason: "must be the empty string"))
+    }
+
+    @Test func samplesWithoutSampleTypes() {
+        var b = PprofBuilder()
+        b.sampleTypes = []
+        b.samples = [.init(locationIDs: [1], values: [])]
+        guard case .invalid(let field, _) = decodeError(b.encode()) else {
+            Issue.record("expected invalid")
+            return
+        }
+        #expect(field == "sample_type")
+    }
+
+    @Test func unknownFieldsAreSkipped() throws {
+        var w = ProtobufWriter()
+        w.int(99, 12345)
+        w.bytes(98, Array("future".utf8))
+        let bytes = PprofBuilder().encode() + w.bytes
+        #expect(try Profile.decode(bytes).sampleCount == 1)
+    }
+
+    @Test func errorMessagesAreActionable() {
+        #expect(PprofError.inflatedSizeLimit(limit: 10).description.contains("maxInflatedBytes"))
+        #expect(PprofError.empty.kind == "bad_profile")
+        #expect(PprofError.decodeMemoryLimit(limit: 1).kind == "limit_exceeded")
+    }
+}
+
+/// A small deterministic PRNG so random-input tests are repeatable.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
