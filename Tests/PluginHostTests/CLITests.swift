@@ -1,0 +1,70 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The executable, run as a user runs it.
+@Suite struct CLITests {
+    @Test func infoShowsTypesCountsAndPeriod() throws {
+        let r = try runFlamegraphAI(["info", Fixtures.profile("go-cpu-large.pb.gz").path])
+        #expect(r.status == 0)
+        #expect(r.stdoutText.contains("Sample types: 0:samples/count 1:cpu/nanoseconds"))
+        #expect(r.stdoutText.contains("Samples: 20430"))
+        #expect(r.stdoutText.contains("Period: 10000000 cpu/nanoseconds"))
+        #expect(r.stdoutText.contains("Duration: 240.36s"))
+        #expect(r.stdoutText.contains("Total cpu/nanoseconds: 240290000000"))
+    }
+
+    @Test func topMatchesPprofLayout() throws {
+        let r = try runFlamegraphAI(["top", Fixtures.profile("go-cpu-large.pb.gz").path, "-n", "3"])
+        #expect(r.status == 0)
+        let lines = r.stdoutText.split(separator: "\n")
+        #expect(lines[1] == "Total: 240.29s")
+        #expect(lines[4].hasSuffix("  time.Now"))
+        #expect(lines[4].contains("205.17s"))
+        #expect(lines[4].contains("85.38%"))
+        #expect(lines.count == 7)
+    }
+
+    @Test func topBySampleTypeName() throws {
+        let r = try runFlamegraphAI(["top", Fixtures.profile("go-heap.pb.gz").path, "--sample-type", "alloc_space", "--raw", "-n", "1"])
+        #expect(r.status == 0)
+        #expect(r.stdoutText.contains("119188960696"))
+        #expect(r.stdoutText.contains("google.golang.org/grpc.(*parser).recvMsg"))
+    }
+
+    @Test func flamegraphFormats() throws {
+        let path = Fixtures.profile("go-cpu-fib.pb.gz").path
+        let levels = try runFlamegraphAI(["flamegraph", path])
+        #expect(levels.status == 0)
+        let json = try JSONSerialization.jsonObject(with: levels.stdout) as! [String: Any]
+        #expect(json["total"] as? Int == 29_740_000_000)
+        let frame = try runFlamegraphAI(["flamegraph", path, "--format", "dataframe", "--max-nodes", "16"])
+        #expect(frame.status == 0)
+        #expect(frame.stdoutText.hasPrefix("{\"schema\""))
+        let folded = try runFlamegraphAI(["flamegraph", path, "--format", "folded"])
+        let sum = folded.stdoutText.split(separator: "\n").reduce(Int64(0)) { $0 + Int64($1.split(separator: " ").last!)! }
+        #expect(sum == 29_740_000_000)
+    }
+
+    @Test func badProfileIsAClearErrorOnStderr() throws {
+        let r = try runFlamegraphAI(["top", Fixtures.profile("broken-truncated-gzip.pb.gz").path])
+        #expect(r.status != 0)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("corrupt or truncated gzip data"))
+    }
+
+    @Test func missingFileAndUnknownSampleType() throws {
+        let missing = try runFlamegraphAI(["info", "/nonexistent/profile.pb.gz"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("No such file"))
+        let unknown = try runFlamegraphAI(["top", Fixtures.profile("go-cpu-fib.pb.gz").path, "--sample-type", "wall"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown sample type 'wall'; the profile has: 0:samples/count, 1:cpu/nanoseconds"))
+    }
+
+    @Test func maxNodesIsValidated() throws {
+        let r = try runFlamegraphAI(["flamegraph", Fixtures.profile("go-cpu-fib.pb.gz").path, "--max-nodes", "-1"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--max-nodes"))
+    }
+}
