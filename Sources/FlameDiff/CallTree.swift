@@ -1,85 +1,40 @@
 import ProtoPprof
 
-/// A call tree for one sample type: root to leaf, one node per distinct path of frame names.
-///
-/// Node 0 is the virtual root. Arrays are indexed by node; a parent always has a smaller index
-/// than its children. `children(of:)` lists children sorted bytewise by name, as Pyroscope does.
-public struct CallTree: Sendable {
+/// The shape of a tree: names, parents, depths and children sorted bytewise by name.
+/// Node 0 is the virtual root; a parent always has a smaller index than its children.
+public struct TreeShape: Sendable {
     /// Frame names; `nodeName` indexes this array.
     public let names: [String]
     public let nodeName: [Int32]
     public let parent: [Int32]
-    public let total: [Int64]
-    public let selfValue: [Int64]
     public let depth: [Int32]
     let childOffsets: [Int32]
     let childList: [Int32]
     /// Position of each name in bytewise order.
     let nameRank: [Int32]
-    public let sampleType: ValueType
 
     public var nodeCount: Int { nodeName.count }
-    /// The root's total: the sum of all values in the tree.
-    public var totalValue: Int64 { total[0] }
 
     /// Children of `node`, sorted bytewise by name.
     public func children(of node: Int) -> ArraySlice<Int32> {
         childList[Int(childOffsets[node]) ..< Int(childOffsets[node + 1])]
     }
 
-    /// Builds the tree of a profile: selection, filters and frame naming from `options`.
-    public init(profile: Profile, options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
-        let stacks = try StackSet(profile: profile, options: options)
-        let frames = FrameTable(profile: profile, key: options.frameKey)
-        self.init(stacks: stacks, frames: frames)
-    }
-
-    /// Builds the tree from merged stacks and per-location frames.
-    public init(stacks: StackSet, frames: FrameTable) {
-        var builder = TreeBuilder(expectedNodes: max(16, stacks.locations.count / 4))
-        stacks.locations.withUnsafeBufferPointer { locations in
-            frames.frames.withUnsafeBufferPointer { frameNames in
-                frames.frameOffsets.withUnsafeBufferPointer { frameOffsets in
-                    for s in 0 ..< stacks.count {
-                        var node: Int32 = 0
-                        let start = Int(stacks.offsets[s])
-                        var i = Int(stacks.offsets[s + 1]) - 1
-                        while i >= start {  // root (last location) to leaf (first)
-                            let location = Int(locations[i])
-                            for f in Int(frameOffsets[location]) ..< Int(frameOffsets[location + 1]) {
-                                node = builder.child(of: node, name: frameNames[f])
-                            }
-                            i -= 1
-                        }
-                        builder.addSelf(node, stacks.values[s])
-                    }
-                }
-            }
+    /// The names from the root's child down to `node`.
+    public func path(of node: Int) -> [String] {
+        var parts: [String] = []
+        var n = node
+        while n > 0 {
+            parts.append(names[Int(nodeName[n])])
+            n = Int(parent[n])
         }
-        self = builder.finish(names: frames.names, sampleType: stacks.sampleType)
+        return parts.reversed()
     }
 
-    /// Builds a tree from literal stacks (root first), e.g. `[(["a", "b"], 3)]`. For tests and folded input.
-    public init(stacks: [([String], Int64)], sampleType: ValueType = ValueType(type: "samples", unit: "count")) {
-        var interner = NameInterner()
-        var builder = TreeBuilder(expectedNodes: 16)
-        for (path, value) in stacks where value != 0 {
-            var node: Int32 = 0
-            for name in path { node = builder.child(of: node, name: interner.id(name)) }
-            builder.addSelf(node, value)
-        }
-        self = builder.finish(names: interner.names, sampleType: sampleType)
-    }
-
-    init(
-        names: [String], nodeName: [Int32], parent: [Int32], total: [Int64], selfValue: [Int64], sampleType: ValueType
-    ) {
+    init(names: [String], nodeName: [Int32], parent: [Int32]) {
         self.names = names
         self.nodeName = nodeName
         self.parent = parent
-        self.total = total
-        self.selfValue = selfValue
-        self.sampleType = sampleType
         let rank = Self.rankNames(names)
         self.nameRank = rank
         let n = nodeName.count
@@ -111,6 +66,65 @@ public struct CallTree: Sendable {
         for (position, id) in order.enumerated() { rank[id] = Int32(position) }
         return rank
     }
+}
+
+/// A call tree for one sample type: root to leaf, one node per distinct path of frame names.
+///
+/// Node 0 is the virtual root. Arrays are indexed by node; a parent always has a smaller index
+/// than its children. `children(of:)` lists children sorted bytewise by name, as Pyroscope does.
+public struct CallTree: Sendable {
+    public let shape: TreeShape
+    public let total: [Int64]
+    public let selfValue: [Int64]
+    public let sampleType: ValueType
+
+    public var names: [String] { shape.names }
+    public var nodeName: [Int32] { shape.nodeName }
+    public var parent: [Int32] { shape.parent }
+    public var depth: [Int32] { shape.depth }
+    var nameRank: [Int32] { shape.nameRank }
+    public var nodeCount: Int { shape.nodeCount }
+    /// The root's total: the sum of all values in the tree.
+    public var totalValue: Int64 { total[0] }
+
+    /// Children of `node`, sorted bytewise by name.
+    public func children(of node: Int) -> ArraySlice<Int32> { shape.children(of: node) }
+
+    /// The names from the root's child down to `node`.
+    public func path(of node: Int) -> [String] { shape.path(of: node) }
+
+    /// Builds the tree of a profile: selection, filters and frame naming from `options`.
+    public init(profile: Profile, options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
+        let stacks = try StackSet(profile: profile, options: options)
+        let frames = FrameTable(profile: profile, key: options.frameKey)
+        self.init(stacks: stacks, frames: frames)
+    }
+
+    /// Builds the tree from merged stacks and per-location frames.
+    public init(stacks: StackSet, frames: FrameTable) {
+        var builder = TreeBuilder(columns: 1, expectedNodes: max(16, stacks.locations.count / 4))
+        builder.insert(stacks, frames: frames, nameMap: Array(0 ..< Int32(frames.names.count)), column: 0)
+        self.init(builder: builder, names: frames.names, sampleType: stacks.sampleType)
+    }
+
+    /// Builds a tree from literal stacks (root first), e.g. `[(["a", "b"], 3)]`. For tests and folded input.
+    public init(stacks: [([String], Int64)], sampleType: ValueType = ValueType(type: "samples", unit: "count")) {
+        var interner = NameInterner()
+        var builder = TreeBuilder(columns: 1, expectedNodes: 16)
+        for (path, value) in stacks where value != 0 {
+            var node: Int32 = 0
+            for name in path { node = builder.child(of: node, name: interner.id(name)) }
+            builder.addSelf(node, column: 0, value)
+        }
+        self.init(builder: builder, names: interner.names, sampleType: sampleType)
+    }
+
+    init(builder: TreeBuilder, names: [String], sampleType: ValueType) {
+        shape = TreeShape(names: names, nodeName: builder.nodeName, parent: builder.parent)
+        selfValue = builder.selfValues
+        total = builder.totals(column: 0)
+        self.sampleType = sampleType
+    }
 
     /// Self value per name id, summed over all nodes.
     public func selfByName() -> [Int64] {
@@ -118,29 +132,22 @@ public struct CallTree: Sendable {
         for i in 1 ..< nodeCount { sums[Int(nodeName[i])] &+= selfValue[i] }
         return sums
     }
-
-    /// The names from the root's child down to `node`.
-    public func path(of node: Int) -> [String] {
-        var parts: [String] = []
-        var n = node
-        while n > 0 {
-            parts.append(names[Int(nodeName[n])])
-            n = Int(parent[n])
-        }
-        return parts.reversed()
-    }
 }
 
 /// Grows a call tree node by node; children are found through an integer hash table keyed by (parent, name).
+/// Each node holds `columns` self values (one for a flame graph, two for a diff), stored interleaved.
 struct TreeBuilder {
+    let columns: Int
     var nodeName: [Int32] = [-1]
     var parent: [Int32] = [-1]
-    var selfValue: [Int64] = [0]
+    var selfValues: [Int64]
     private var keys: [UInt64]
     private var slots: [Int32]
     private var mask: Int
 
-    init(expectedNodes: Int) {
+    init(columns: Int, expectedNodes: Int) {
+        self.columns = columns
+        selfValues = [Int64](repeating: 0, count: columns)
         var capacity = 1024
         while capacity < expectedNodes * 2 { capacity <<= 1 }
         keys = [UInt64](repeating: 0, count: capacity)
@@ -148,7 +155,7 @@ struct TreeBuilder {
         mask = capacity - 1
         nodeName.reserveCapacity(expectedNodes)
         parent.reserveCapacity(expectedNodes)
-        selfValue.reserveCapacity(expectedNodes)
+        selfValues.reserveCapacity(expectedNodes * columns)
     }
 
     @inline(__always)
@@ -171,7 +178,7 @@ struct TreeBuilder {
         let id = Int32(nodeName.count)
         nodeName.append(name)
         parent.append(node)
-        selfValue.append(0)
+        for _ in 0 ..< columns { selfValues.append(0) }
         keys[i] = key
         slots[i] = id
         if nodeName.count * 2 > slots.count { grow() }
@@ -179,8 +186,35 @@ struct TreeBuilder {
     }
 
     @inline(__always)
-    mutating func addSelf(_ node: Int32, _ value: Int64) {
-        selfValue[Int(node)] &+= value
+    mutating func addSelf(_ node: Int32, column: Int, _ value: Int64) {
+        selfValues[Int(node) * columns + column] &+= value
+    }
+
+    /// Walks every stack from the root (last location) to the leaf and adds its value to the leaf's node.
+    /// `nameMap` translates the frame table's name ids into this tree's, when several profiles share a tree.
+    mutating func insert(_ stacks: StackSet, frames: FrameTable, nameMap: [Int32], column: Int) {
+        nameMap.withUnsafeBufferPointer { nameMap in
+        stacks.locations.withUnsafeBufferPointer { locations in
+            frames.frames.withUnsafeBufferPointer { frameNames in
+                frames.frameOffsets.withUnsafeBufferPointer { frameOffsets in
+                    for s in 0 ..< stacks.count {
+                        var node: Int32 = 0
+                        let start = Int(stacks.offsets[s])
+                        var i = Int(stacks.offsets[s + 1]) - 1
+                        while i >= start {
+                            let location = Int(locations[i])
+                            for f in Int(frameOffsets[location]) ..< Int(frameOffsets[location + 1]) {
+                                let name = frameNames[f]
+                                node = child(of: node, name: nameMap[Int(name)])
+                            }
+                            i -= 1
+                        }
+                        addSelf(node, column: column, stacks.values[s])
+                    }
+                }
+            }
+        }
+        }
     }
 
     private mutating func grow() {
@@ -199,14 +233,20 @@ struct TreeBuilder {
         mask = newMask
     }
 
-    consuming func finish(names: [String], sampleType: ValueType) -> CallTree {
-        var total = selfValue
+    /// Self values of one column.
+    func selfColumn(_ column: Int) -> [Int64] {
+        if columns == 1 { return selfValues }
+        return (0 ..< nodeName.count).map { selfValues[$0 * columns + column] }
+    }
+
+    /// Totals of one column: self values summed up the parent chain (children always follow parents).
+    func totals(column: Int) -> [Int64] {
+        var total = selfColumn(column)
         var i = total.count - 1
         while i > 0 {
             total[Int(parent[i])] &+= total[i]
             i -= 1
         }
-        return CallTree(
-            names: names, nodeName: nodeName, parent: parent, total: total, selfValue: selfValue, sampleType: sampleType)
+        return total
     }
 }

@@ -53,7 +53,7 @@ public struct FlameGraph: Sendable {
         let truncate = maxNodes > 0 && n - 1 > maxNodes
         let reserve = truncate ? maxNodes / 8 : 0
         func keptNodes(budget: Int) -> (kept: [Bool], minTotal: Int64) {
-            var kept = truncate ? Self.selectKept(tree, budget: budget) : [Bool](repeating: true, count: n)
+            var kept = truncate ? selectKept(tree.shape, score: tree.total, budget: budget) : [Bool](repeating: true, count: n)
             for i in 1 ..< max(n, 1) where tree.nodeName[i] == realOther || !kept[Int(tree.parent[i])] { kept[i] = false }
             guard kept.contains(false) else { return (kept, 0) }
             var minTotal = Int64.max
@@ -180,59 +180,59 @@ public struct FlameGraph: Sendable {
         self.surfacedNodes = surfacedCount
     }
 
-    /// The nodes to keep under a budget that counts the `other` nodes too.
-    ///
-    /// Nodes rank by total (descending), then depth, then index (ascending); a parent never ranks below its
-    /// child, so every prefix of the ranking is a connected tree. The best `budget` nodes are found with a
-    /// min-heap over a depth-first walk that skips subtrees which cannot enter it (Pyroscope's minValue, with
-    /// ties broken so the bound holds). Then the lowest-ranked nodes are dropped until the kept nodes plus
-    /// one `other` per parent with dropped children fit the budget.
-    static func selectKept(_ tree: CallTree, budget: Int) -> [Bool] {
-        let n = tree.nodeCount
-        var kept = [Bool](repeating: false, count: n)
-        kept[0] = true
-        guard budget > 1 else { return kept }
-        func rank(_ node: Int32) -> NodeRank {
-            NodeRank(total: tree.total[Int(node)], depth: tree.depth[Int(node)], index: node)
-        }
-        var heap = MinHeap<NodeRank>(capacity: budget)
-        var stack: [Int32] = Array(tree.children(of: 0))
-        while let node = stack.popLast() {
-            let r = rank(node)
-            if heap.count >= budget {
-                if !(heap.min < r) { continue }
-                heap.replaceMin(r)
-            } else {
-                heap.push(r)
-            }
-            stack.append(contentsOf: tree.children(of: Int(node)))
-        }
-        var selected = heap.items.sorted { $1 < $0 }  // best first
-        for r in selected { kept[Int(r.index)] = true }
-        // Parents with dropped children each get an `other`.
-        var keptChildren = [Int32](repeating: 0, count: n)
-        for r in selected { keptChildren[Int(tree.parent[Int(r.index)])] += 1 }
-        func childCount(_ node: Int) -> Int32 { Int32(tree.children(of: node).count) }
-        var others = 0
-        if keptChildren[0] < childCount(0) { others += 1 }
-        for r in selected where keptChildren[Int(r.index)] < childCount(Int(r.index)) { others += 1 }
-        while selected.count + others > budget, let last = selected.popLast() {
-            // The lowest-ranked kept node has no kept children: drop it and its `other`.
-            let node = Int(last.index)
-            kept[node] = false
-            if childCount(node) > 0 { others -= 1 }
-            let p = Int(tree.parent[node])
-            if keptChildren[p] == childCount(p) { others += 1 }
-            keptChildren[p] -= 1
-        }
-        return kept
-    }
-
     /// The name of a node as drawn.
     public func name(of node: Int) -> String { names[Int(nodeName[node])] }
 }
 
-/// How a node ranks for truncation: larger total first, then shallower, then created earlier.
+/// The nodes to keep under a budget that counts the `other` nodes too.
+///
+/// Nodes rank by score (descending; the total for a flame graph), then depth, then index (ascending).
+/// A parent's score is never below its child's, so every prefix of the ranking is a connected tree.
+/// The best `budget` nodes are found with a min-heap over a depth-first walk that skips subtrees which
+/// cannot enter it (Pyroscope's minValue, with ties broken so the bound holds). Then the lowest-ranked
+/// nodes are dropped until the kept nodes plus one `other` per parent with dropped children fit the budget.
+func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
+    let n = tree.nodeCount
+    var kept = [Bool](repeating: false, count: n)
+    kept[0] = true
+    guard budget > 1 else { return kept }
+    func rank(_ node: Int32) -> NodeRank {
+        NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: node)
+    }
+    var heap = MinHeap<NodeRank>(capacity: budget)
+    var stack: [Int32] = Array(tree.children(of: 0))
+    while let node = stack.popLast() {
+        let r = rank(node)
+        if heap.count >= budget {
+            if !(heap.min < r) { continue }
+            heap.replaceMin(r)
+        } else {
+            heap.push(r)
+        }
+        stack.append(contentsOf: tree.children(of: Int(node)))
+    }
+    var selected = heap.items.sorted { $1 < $0 }  // best first
+    for r in selected { kept[Int(r.index)] = true }
+    // Parents with dropped children each get an `other`.
+    var keptChildren = [Int32](repeating: 0, count: n)
+    for r in selected { keptChildren[Int(tree.parent[Int(r.index)])] += 1 }
+    func childCount(_ node: Int) -> Int32 { Int32(tree.children(of: node).count) }
+    var others = 0
+    if keptChildren[0] < childCount(0) { others += 1 }
+    for r in selected where keptChildren[Int(r.index)] < childCount(Int(r.index)) { others += 1 }
+    while selected.count + others > budget, let last = selected.popLast() {
+        // The lowest-ranked kept node has no kept children: drop it and its `other`.
+        let node = Int(last.index)
+        kept[node] = false
+        if childCount(node) > 0 { others -= 1 }
+        let p = Int(tree.parent[node])
+        if keptChildren[p] == childCount(p) { others += 1 }
+        keptChildren[p] -= 1
+    }
+    return kept
+}
+
+/// How a node ranks for truncation: larger score first, then shallower, then created earlier.
 struct NodeRank: Comparable {
     var total: Int64
     var depth: Int32

@@ -27,28 +27,9 @@ public struct TopTable: Sendable {
         var flat = [Int64](repeating: 0, count: functionCount)
         var cum = [Int64](repeating: 0, count: functionCount)
         var stamp = [Int32](repeating: -1, count: functionCount)
-        for s in 0 ..< stacks.count {
-            let v = stacks.values[s]
-            let start = Int(stacks.offsets[s])
-            let end = Int(stacks.offsets[s + 1])
-            if start == end { continue }
-            // Leaf frame: the innermost line of the first location, stored last in the frame table.
-            let leafLocation = Int(stacks.locations[start])
-            let leafFrame = Int(frames.frameOffsets[leafLocation + 1]) - 1
-            if leafFrame >= Int(frames.frameOffsets[leafLocation]) {
-                flat[Int(frames.functionOfFrame[leafFrame])] &+= v
-            }
-            for i in start ..< end {
-                let location = Int(stacks.locations[i])
-                for f in Int(frames.frameOffsets[location]) ..< Int(frames.frameOffsets[location + 1]) {
-                    let function = Int(frames.functionOfFrame[f])
-                    if stamp[function] != Int32(s) {
-                        stamp[function] = Int32(s)
-                        cum[function] &+= v
-                    }
-                }
-            }
-        }
+        var counter: Int32 = 0
+        accumulateFlatAndCum(
+            stacks: stacks, frames: frames, nameMap: nil, flat: &flat, cum: &cum, stamp: &stamp, stackCounter: &counter)
         var rows: [TopRow] = []
         for id in 0 ..< functionCount where flat[id] != 0 || cum[id] != 0 {
             rows.append(TopRow(name: frames.names[id], flat: flat[id], cum: cum[id]))

@@ -8,6 +8,6 @@ struct FlamegraphAI: ParsableCommand {
         commandName: "flamegraph-ai",
         abstract: "Decode pprof profiles, build flame graphs and explain them.",
         version: version,
-        subcommands: [InfoCommand.self, TopCommand.self, FlamegraphCommand.self]
+        subcommands: [InfoCommand.self, TopCommand.self, FlamegraphCommand.self, DiffCommand.self]
     )
 }

@@ -68,3 +68,35 @@ import Testing
         #expect(r.stderr.contains("--max-nodes"))
     }
 }
+
+@Suite struct DiffCLITests {
+    @Test func diffTableSaysHowItNormalizes() throws {
+        let base = Fixtures.profile("go-cpu-pyroscope.pb.gz").path
+        let cmp = Fixtures.profile("go-cpu-span-labels.pb.gz").path
+        let r = try runFlamegraphAI(["diff", base, "--vs", cmp, "-n", "3"])
+        #expect(r.status == 0)
+        #expect(r.stdoutText.contains("Normalization: share (each side as a share of its own total; deltas in percentage points)"))
+        #expect(r.stdoutText.contains("Largest increases by self:"))
+        #expect(r.stdoutText.contains("runtime.memmove"))
+    }
+
+    @Test func diffFormats() throws {
+        let base = Fixtures.profile("go-cpu-pyroscope.pb.gz").path
+        let cmp = Fixtures.profile("go-cpu-span-labels.pb.gz").path
+        let levels = try runFlamegraphAI(["diff", base, "--vs", cmp, "--format", "levels", "--normalize"])
+        let json = try JSONSerialization.jsonObject(with: levels.stdout) as! [String: Any]
+        #expect(json["normalization"] as? String == "normalize")
+        let folded = try runFlamegraphAI(["diff", base, "--vs", cmp, "--format", "folded", "--raw"])
+        let sums = folded.stdoutText.split(separator: "\n").reduce((Int64(0), Int64(0))) { acc, line in
+            let parts = line.split(separator: " ")
+            return (acc.0 + Int64(parts[parts.count - 2])!, acc.1 + Int64(parts[parts.count - 1])!)
+        }
+        #expect(sums == (500_000_000, 1_320_000_000))
+    }
+
+    @Test func diffNeedsAComparison() throws {
+        let r = try runFlamegraphAI(["diff", Fixtures.profile("go-cpu-fib.pb.gz").path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--vs"))
+    }
+}

@@ -16,21 +16,7 @@ public func grafanaUnit(_ pprofUnit: String) -> String {
 /// with fields `level`, `value`, `self` and `label` (an enum field), in Grafana's data-frame JSON.
 public enum DataFrameExport {
     public static func writeJSON(_ graph: FlameGraph, to w: inout JSONWriter) {
-        var labelTexts: [String] = []
-        var labelIndex: [String: Int64] = [:]
-        var labels: [Int64] = []
-        labels.reserveCapacity(graph.nodeCount)
-        for n in 0 ..< graph.nodeCount {
-            let name = n == 0 ? FlameGraph.rootName : graph.name(of: n)
-            if let i = labelIndex[name] {
-                labels.append(i)
-            } else {
-                let i = Int64(labelTexts.count)
-                labelIndex[name] = i
-                labelTexts.append(name)
-                labels.append(i)
-            }
-        }
+        let (labelTexts, labels) = enumerate(graph.nodeCount) { $0 == 0 ? FlameGraph.rootName : graph.name(of: $0) }
         let unit = grafanaUnit(graph.sampleType.unit)
         w.beginObject()
         w.key("schema")
@@ -47,9 +33,46 @@ public enum DataFrameExport {
         numberField("level", unit: nil, to: &w)
         numberField("value", unit: unit, to: &w)
         numberField("self", unit: unit, to: &w)
+        enumField("label", texts: labelTexts, to: &w)
+        w.endArray()
+        w.endObject()
+        w.key("data")
+        w.beginObject()
+        w.key("values")
+        w.beginArray()
+        w.intArray(graph.level.lazy.map { Int64($0) })
+        w.intArray(graph.total)
+        w.intArray(graph.selfValue)
+        w.intArray(labels)
+        w.endArray()
+        w.endObject()
+        w.endObject()
+    }
+
+    /// Interns node names for an enum field: the distinct texts in first-seen order, and each node's index.
+    static func enumerate(_ count: Int, _ name: (Int) -> String) -> (texts: [String], indexes: [Int64]) {
+        var texts: [String] = []
+        var index: [String: Int64] = [:]
+        var indexes: [Int64] = []
+        indexes.reserveCapacity(count)
+        for n in 0 ..< count {
+            let text = name(n)
+            if let i = index[text] {
+                indexes.append(i)
+            } else {
+                let i = Int64(texts.count)
+                index[text] = i
+                texts.append(text)
+                indexes.append(i)
+            }
+        }
+        return (texts, indexes)
+    }
+
+    static func enumField(_ name: String, texts: [String], to w: inout JSONWriter) {
         w.beginObject()
         w.key("name")
-        w.string("label")
+        w.string(name)
         w.key("type")
         w.string("enum")
         w.key("typeInfo")
@@ -64,22 +87,9 @@ public enum DataFrameExport {
         w.key("enum")
         w.beginObject()
         w.key("text")
-        w.stringArray(labelTexts)
+        w.stringArray(texts)
         w.endObject()
         w.endObject()
-        w.endObject()
-        w.endObject()
-        w.endArray()
-        w.endObject()
-        w.key("data")
-        w.beginObject()
-        w.key("values")
-        w.beginArray()
-        w.intArray(graph.level.lazy.map { Int64($0) })
-        w.intArray(graph.total)
-        w.intArray(graph.selfValue)
-        w.intArray(labels)
-        w.endArray()
         w.endObject()
         w.endObject()
     }

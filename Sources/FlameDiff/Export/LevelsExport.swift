@@ -33,17 +33,7 @@ public struct FlameGraphLevels: Sendable, Equatable {
             maxSelf = max(maxSelf, graph.selfValue[n])
             stack.append(contentsOf: graph.children(of: n))
         }
-        for l in levels.indices {
-            levels[l].reverse()
-            var previousEnd: Int64 = 0
-            var i = 0
-            while i < levels[l].count {
-                let x = levels[l][i]
-                levels[l][i] = x - previousEnd
-                previousEnd = x + levels[l][i + 1]
-                i += 4
-            }
-        }
+        reverseAndDeltaEncode(&levels, stride: 4, xColumns: [0])
         self.names = names
         self.levels = levels
         self.total = graph.totalValue
@@ -75,5 +65,23 @@ public struct FlameGraphLevels: Sendable, Equatable {
         var w = JSONWriter()
         writeJSON(to: &w)
         return w.bytes
+    }
+}
+
+/// Levels are collected right to left with each tuple reversed; this puts them left to right and
+/// delta-encodes each x column: `x - (previous x + previous total)`, the total being the next column.
+func reverseAndDeltaEncode(_ levels: inout [[Int64]], stride: Int, xColumns: [Int]) {
+    for l in levels.indices {
+        levels[l].reverse()
+        for column in xColumns {
+            var previousEnd: Int64 = 0
+            var i = column
+            while i < levels[l].count {
+                let x = levels[l][i]
+                levels[l][i] = x - previousEnd
+                previousEnd = x + levels[l][i + 1]
+                i += stride
+            }
+        }
     }
 }

@@ -1,0 +1,108 @@
+import ArgumentParser
+import FlameDiff
+import ProtoPprof
+
+enum DiffFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, tsv, levels, dataframe, folded
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare a baseline with a comparison: change table, Pyroscope diff levels, Grafana diff frame or folded diff.",
+        discussion: """
+            Each side may be several profiles; they are merged. By default both sides are compared as shares of
+            their own totals (percentage points); --raw compares raw values, --normalize scales the baseline to
+            the comparison's total as pprof's -normalize does.
+            """)
+
+    @Argument(help: "Baseline profile(s).")
+    var baseline: [String]
+
+    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s).")
+    var comparison: [String] = []
+
+    @OptionGroup var profileOptions: ProfileOptions
+
+    @Flag(help: "Compare raw values instead of shares of each side's total.")
+    var raw = false
+
+    @Flag(help: "Scale the baseline to the comparison's total (pprof -normalize).")
+    var normalize = false
+
+    @Option(help: "table, tsv (every function), levels (Pyroscope FlameGraphDiff), dataframe (Grafana diff) or folded (stack left right).")
+    var format: DiffFormat = .table
+
+    @Option(name: .customLong("max-nodes"), help: "Cut the graph to this many nodes (0: no limit).")
+    var maxNodes: Int = FlameGraph.defaultMaxNodes
+
+    @Option(name: .short, help: "Rows per table section.")
+    var n: Int = 10
+
+    func validate() throws {
+        if comparison.isEmpty { throw ValidationError("give the comparison profile(s) with --vs") }
+        if raw && normalize { throw ValidationError("--raw and --normalize exclude each other") }
+        guard maxNodes >= 0 && maxNodes <= FlameGraph.maxMaxNodes else {
+            throw ValidationError("--max-nodes must be between 0 and \(FlameGraph.maxMaxNodes)")
+        }
+    }
+
+    var normalization: DiffNormalization { raw ? .raw : normalize ? .normalize : .share }
+
+    func run() throws {
+        let limits = profileOptions.limits
+        let left = try baseline.map { try loadProfile($0, limits: limits).profile }
+        let right = try comparison.map { try loadProfile($0, limits: limits).profile }
+        let diff = try DiffTree(baseline: left, comparison: right, options: profileOptions.treeOptions())
+        switch format {
+        case .table:
+            print(render(ChangeTable(diff, normalization: normalization), sampleType: diff.sampleType, rows: n), terminator: "")
+        case .tsv:
+            let table = ChangeTable(diff, normalization: normalization)
+            var out = "function\tbase_self\tcmp_self\tbase_total\tcmp_total\tself_delta\ttotal_delta\tstatus\n"
+            for c in table.rows {
+                out += "\(c.name)\t\(c.leftSelf)\t\(c.rightSelf)\t\(c.leftTotal)\t\(c.rightTotal)\t\(c.selfDelta)\t\(c.totalDelta)\t\(c.status.rawValue)\n"
+            }
+            writeStdout(Array(out.utf8))
+        case .levels:
+            var bytes = FlameGraphDiffLevels(DiffFlameGraph(diff: diff, maxNodes: maxNodes, normalization: normalization)).json()
+            bytes.append(UInt8(ascii: "\n"))
+            writeStdout(bytes)
+        case .dataframe:
+            var bytes = DataFrameExport.json(DiffFlameGraph(diff: diff, maxNodes: maxNodes, normalization: normalization))
+            bytes.append(UInt8(ascii: "\n"))
+            writeStdout(bytes)
+        case .folded:
+            writeStdout(FoldedExport.bytes(diff.normalized(normalization)))
+        }
+    }
+}
+
+func render(_ table: ChangeTable, sampleType: ValueType, rows n: Int) -> String {
+    let unit = sampleType.unit
+    let inUnit = table.normalization != .share
+    func delta(_ d: Double) -> String {
+        if inUnit { return (d > 0 ? "+" : "") + formatValue(Int64(d.rounded()), unit: unit) }
+        return (d > 0 ? "+" : "") + String(format2: d) + "pp"
+    }
+    func factor(_ f: Double?) -> String { f.map { "x" + String(format2: $0) } ?? "-" }
+    func line(_ c: FunctionChange, _ d: Double, total: Bool) -> String {
+        let lv = total ? c.leftTotal : c.leftSelf
+        let rv = total ? c.rightTotal : c.rightSelf
+        let ls = total ? c.leftTotalShare : c.leftSelfShare
+        let rs = total ? c.rightTotalShare : c.rightSelfShare
+        let mark = c.status == .new ? " [new]" : c.status == .vanished ? " [vanished]" : ""
+        return "\(pad(formatValue(lv, unit: unit), 12)) \(pad(String(format2: ls) + "%", 7)) \(pad(formatValue(rv, unit: unit), 12)) \(pad(String(format2: rs) + "%", 7)) \(pad(delta(d), 12)) \(pad(factor(total ? nil : c.selfFactor), 8))  \(c.name)\(mark)\n"
+    }
+    var out = "Type: \(sampleType)\n"
+    out += "Baseline total: \(formatValue(table.leftTicks, unit: unit)); comparison total: \(formatValue(table.rightTicks, unit: unit))\n"
+    out += "Normalization: \(table.normalization.rawValue) (\(table.normalization.explanation))\n"
+    let header = "\(pad("base", 12)) \(pad("base%", 7)) \(pad("cmp", 12)) \(pad("cmp%", 7)) \(pad("delta", 12)) \(pad("factor", 8))  function\n"
+    out += "\nLargest increases by self:\n" + header
+    for c in table.increases(n) { out += line(c, c.selfDelta, total: false) }
+    out += "\nLargest decreases by self:\n" + header
+    for c in table.decreases(n) { out += line(c, c.selfDelta, total: false) }
+    out += "\nLargest changes by total (cum):\n" + header
+    for c in table.byTotalDelta(n) { out += line(c, c.totalDelta, total: true) }
+    return out
+}
