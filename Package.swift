@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // System libraries from Debian packages.
@@ -31,6 +32,7 @@ let package = Package(
             dependencies: [
                 "ProtoPprof", "FlameDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip.

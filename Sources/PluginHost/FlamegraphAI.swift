@@ -1,13 +1,13 @@
 import ArgumentParser
 
 @main
-struct FlamegraphAI: ParsableCommand {
+struct FlamegraphAI: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "flamegraph-ai",
         abstract: "Decode pprof profiles, build flame graphs and explain them.",
         version: version,
-        subcommands: [InfoCommand.self, TopCommand.self, FlamegraphCommand.self, DiffCommand.self]
+        subcommands: [ServeCommand.self, InfoCommand.self, TopCommand.self, FlamegraphCommand.self, DiffCommand.self]
     )
 }

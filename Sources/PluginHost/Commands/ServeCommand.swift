@@ -1,0 +1,120 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import ProtoPprof
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve line-delimited JSON-RPC 2.0 on stdin/stdout (the Grafana app plugin's backend).",
+        discussion: "Logs go to stderr; stdout carries nothing but protocol messages.")
+
+    @Option(name: .customLong("max-line-bytes"), help: "Longest request line accepted; longer ones are answered -32600 and skipped.")
+    var maxLineBytes: Int = 64 << 20
+
+    @Option(name: .customLong("max-concurrent"), help: "Requests in flight at once; past it requests are answered 'overloaded'.")
+    var maxConcurrent: Int = 16
+
+    @Option(name: .customLong("grace-seconds"), help: "At end of input, exit or SIGTERM: how long requests in flight may finish.")
+    var graceSeconds: Double = 10
+
+    @Option(name: .customLong("allow-dir"), help: "Let requests name profiles by {path} inside this directory.")
+    var allowDir: String?
+
+    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
+    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
+    var logLevel: String?
+
+    @Option(name: .customLong("record"), help: "Mirror every request line to FILE.requests.jsonl and every answer to FILE.responses.jsonl.")
+    var record: String?
+
+    @Flag(name: .customLong("test-methods"), help: .hidden)
+    var testMethods = false
+
+    func validate() throws {
+        guard maxLineBytes >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024") }
+        guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
+        guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
+        if let level = logLevel, Logger.Level(rawValue: level) == nil { throw ValidationError("unknown --log-level \(level)") }
+    }
+
+    func run() async throws {
+        // Protocol output gets a descriptor of its own; fd 1 then points at stderr, so a stray print cannot
+        // corrupt the stream.
+        let protocolFD = dup(1)
+        dup2(2, 1)
+
+        let levelName = logLevel ?? ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_LOG_LEVEL"] ?? "info"
+        let level = Logger.Level(rawValue: levelName) ?? .info
+        var logger = Logger(label: "flamegraph-ai") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+
+        var config = ServerConfig()
+        config.maxLineBytes = maxLineBytes
+        config.maxConcurrent = maxConcurrent
+        config.graceSeconds = graceSeconds
+        config.testMethods = testMethods
+        config.source.limits = DecodeLimits(maxInflatedBytes: maxInflatedBytes)
+        if let allowDir {
+            guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
+            config.source.allowedDirectory = resolved
+        }
+        var recordFD: Int32? = nil
+        var inputFD: Int32 = 0
+        if let record {
+            recordFD = open(record + ".responses.jsonl", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            // Requests are mirrored by a tee: the reader reads a pipe that a thread fills from stdin.
+            inputFD = teeInput(to: record + ".requests.jsonl")
+        }
+        let output = OutputChannel(fd: protocolFD, recordFD: recordFD)
+        let server = Server(config: config, output: output, logger: logger)
+
+        signal(SIGTERM, SIG_IGN)
+        let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        let termLogger = logger
+        term.setEventHandler {
+            Task {
+                termLogger.info("SIGTERM: finishing requests in flight")
+                await server.drain()
+                Foundation.exit(0)
+            }
+        }
+        term.resume()
+
+        let status = await server.run(reader: LineReader(fd: inputFD, maxLineBytes: maxLineBytes))
+        term.cancel()
+        throw ExitCode(status)
+    }
+}
+
+/// Copies stdin to `path` and to a pipe; returns the pipe's read end.
+private func teeInput(to path: String) -> Int32 {
+    var fds: [Int32] = [0, 0]
+    pipe(&fds)
+    let file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let writeEnd = fds[1]
+    let thread = Thread {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            buffer.withUnsafeBytes { b in
+                _ = write(file, b.baseAddress, n)
+                var done = 0
+                while done < n {
+                    let w = write(writeEnd, b.baseAddress! + done, n - done)
+                    if w <= 0 { break }
+                    done += w
+                }
+            }
+        }
+        close(file)
+        close(writeEnd)
+    }
+    thread.start()
+    return fds[0]
+}

@@ -1,0 +1,149 @@
+import FlameDiff
+import Foundation
+import Synchronization
+
+/// The server's settings, fixed at start.
+struct ServerConfig: Sendable {
+    var maxLineBytes = 64 << 20
+    var maxConcurrent = 16
+    var graceSeconds = 10.0
+    var source = ProfileSource(limits: .init(), allowedDirectory: nil)
+    var testMethods = false
+}
+
+/// What a handler knows of its request: its id, and a way to report progress tied to it.
+struct RequestContext: Sendable {
+    let id: RequestID?
+    let output: OutputChannel
+
+    /// Sends `$/progress {id, value}`; only requests (not notifications) report progress.
+    func progress(_ value: JSONValue) async {
+        guard let id else { return }
+        await output.send(Responses.notification("$/progress", params: ["id": id.json, "value": value]))
+    }
+}
+
+/// Whether `shutdown` was received.
+actor Lifecycle {
+    private(set) var shutdownRequested = false
+    func requestShutdown() { shutdownRequested = true }
+}
+
+/// Maps a method name to its handler: one switch, unknown names are "method not found".
+struct Dispatcher: Sendable {
+    let config: ServerConfig
+    let profiles: ProfileMethods
+    let grafana: GrafanaMethods
+
+    static let protocolVersion = "1.0"
+    static let methods = [
+        "initialize", "shutdown", "exit", "$/cancelRequest", "checkHealth", "callResource", "queryData",
+        "profile.info", "profile.top", "profile.flamegraph", "profile.diff",
+    ]
+
+    init(config: ServerConfig) {
+        self.config = config
+        profiles = ProfileMethods(source: config.source)
+        grafana = GrafanaMethods(profiles: profiles)
+    }
+
+    func handle(_ method: String, _ raw: JSONValue?, _ context: RequestContext) async throws(RPCError) -> JSONValue {
+        let params = try Params(raw)
+        switch method {
+        case "initialize":
+            return initializeResult()
+        case "shutdown":
+            // The server already stopped admitting requests when it read this one.
+            return .null
+        case "checkHealth":
+            let grafana = self.grafana
+            return try await offload { () throws(RPCError) in grafana.checkHealth(params) }
+        case "callResource":
+            let grafana = self.grafana
+            let profiles = self.profiles
+            return try await offload { () throws(RPCError) in
+                try grafana.callResource(params) { (target, body) throws(RPCError) in try Self.call(profiles, target, body) }
+            }
+        case "queryData":
+            let grafana = self.grafana
+            return try await offload { () throws(RPCError) in try grafana.queryData(params) }
+        case "profile.info", "profile.top", "profile.flamegraph", "profile.diff":
+            let profiles = self.profiles
+            let wantsProgress = try params.bool("progress") ?? false
+            if wantsProgress { await context.progress(["stage": "started", "method": .string(method)]) }
+            let result = try await offload { () throws(RPCError) in try Self.call(profiles, method, params) }
+            if wantsProgress { await context.progress(["stage": "done", "method": .string(method)]) }
+            return result
+        case "debug.sleep" where config.testMethods:
+            // Test-only: a request that takes a known time without using a CPU.
+            let ms = try params.int("ms", in: 0 ... 60_000) ?? 100
+            do {
+                try await Task.sleep(for: .milliseconds(ms))
+            } catch {
+                throw .cancelled
+            }
+            return ["slept": .int(ms)]
+        case "debug.fail" where config.testMethods:
+            // Test-only: the answer a handler bug gets.
+            throw .internalError("debug.fail was called")
+        default:
+            throw .methodNotFound(method)
+        }
+    }
+
+    static func call(_ profiles: ProfileMethods, _ method: String, _ params: Params) throws(RPCError) -> JSONValue {
+        switch method {
+        case "profile.info": return try profiles.info(params)
+        case "profile.top": return try profiles.top(params)
+        case "profile.flamegraph": return try profiles.flamegraph(params)
+        case "profile.diff": return try profiles.diff(params)
+        default: throw .methodNotFound(method)
+        }
+    }
+
+    func initializeResult() -> JSONValue {
+        [
+            "name": "flamegraph-ai", "version": .string(FlamegraphAI.version),
+            "protocolVersion": .string(Self.protocolVersion),
+            "methods": .array(Self.methods.map(JSONValue.string)),
+            "limits": [
+                "maxLineBytes": .int(Int64(config.maxLineBytes)),
+                "maxConcurrentRequests": .int(Int64(config.maxConcurrent)),
+                "maxInflatedBytes": .int(Int64(config.source.limits.maxInflatedBytes)),
+                "maxDecodeMemoryBytes": .int(Int64(config.source.limits.maxDecodeMemoryBytes)),
+                "maxFlameGraphNodes": .int(Int64(FlameGraph.maxMaxNodes)),
+                "shutdownGraceSeconds": .double(config.graceSeconds),
+            ],
+            "profileInput": config.source.allowedDirectory == nil ? ["pprof"] : ["pprof", "path"],
+        ]
+    }
+}
+
+/// Runs CPU-bound work on a thread of its own, so that a long decode never holds a thread of the
+/// cooperative pool that fast requests need. A cancelled request answers at once; the abandoned work
+/// finishes in the background and its result is dropped.
+func offload(_ work: @escaping @Sendable () throws(RPCError) -> JSONValue) async throws(RPCError) -> JSONValue {
+    if Task.isCancelled { throw .cancelled }
+    let once = Mutex<CheckedContinuation<Result<JSONValue, RPCError>, Never>?>(nil)
+    let result: Result<JSONValue, RPCError> = await withTaskCancellationHandler {
+        await withCheckedContinuation { continuation in
+            once.withLock { $0 = continuation }
+            let thread = Thread {
+                let outcome = Result { () throws(RPCError) -> JSONValue in try work() }
+                once.withLock { pending in
+                    pending?.resume(returning: outcome)
+                    pending = nil
+                }
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+    } onCancel: {
+        once.withLock { pending in
+            pending?.resume(returning: .failure(.cancelled))
+            pending = nil
+        }
+    }
+    if Task.isCancelled { throw .cancelled }
+    return try result.get()
+}
