@@ -1,5 +1,23 @@
 import ProtoPprof
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bytewise (Go's `<` on strings) comparison through memcmp on the contiguous UTF-8 storage.
+@inline(__always)
+func bytewiseLess(_ a: String, _ b: String) -> Bool {
+    var a = a
+    var b = b
+    return a.withUTF8 { pa in
+        b.withUTF8 { pb in
+            let n = min(pa.count, pb.count)
+            let r = n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n)
+            return r != 0 ? r < 0 : pa.count < pb.count
+        }
+    }
+}
+
 /// The shape of a tree: names, parents, depths and children sorted bytewise by name.
 /// Node 0 is the virtual root; a parent always has a smaller index than its children.
 public struct TreeShape: Sendable {
@@ -61,7 +79,7 @@ public struct TreeShape: Sendable {
     }
 
     static func rankNames(_ names: [String]) -> [Int32] {
-        let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        let order = names.indices.sorted { bytewiseLess(names[$0], names[$1]) }
         var rank = [Int32](repeating: 0, count: names.count)
         for (position, id) in order.enumerated() { rank[id] = Int32(position) }
         return rank

@@ -75,7 +75,7 @@ public struct ChangeTable: Sendable {
         }
         rows.sort { a, b in
             if a.selfDelta != b.selfDelta { return a.selfDelta > b.selfDelta }
-            return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+            return bytewiseLess(a.name, b.name)
         }
         self.rows = rows
     }

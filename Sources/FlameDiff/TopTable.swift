@@ -36,7 +36,7 @@ public struct TopTable: Sendable {
         }
         rows.sort { a, b in
             if a.flat != b.flat { return a.flat > b.flat }
-            return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+            return bytewiseLess(a.name, b.name)
         }
         self.rows = rows
         self.total = stacks.total

@@ -69,6 +69,21 @@ import Testing
         #expect(rpc.response(id: 3)?["result"] != nil)
     }
 
+    @Test func aClientWithinTheBoundIsNeverRefused() throws {
+        // A client that waits for an answer before sending more keeps at most `limit` in flight; the slot
+        // must be free when the answer arrives, not a moment later.
+        let rpc = try RPCProcess(arguments: ["--max-concurrent", "2"])
+        rpc.request(0, "initialize")
+        rpc.request(1, "initialize")
+        var refused = 0
+        for i in 2 ..< 400 {
+            guard let answer = rpc.next() as? [String: Any] else { break }
+            if answer["error"] != nil { refused += 1 }
+            rpc.request(i, "initialize")
+        }
+        #expect(refused == 0)
+    }
+
     @Test func idsMayBeStringsNumbersOrNull() throws {
         let rpc = try RPCProcess()
         rpc.send(#"{"jsonrpc":"2.0","id":null,"method":"initialize"}"#)

@@ -9,7 +9,7 @@ actor Registry {
 
     init(limit: Int) { self.limit = limit }
 
-    var count: Int { reserved }
+    var count: Int { tasks.count }
 
     /// Reserves `n` slots if they fit under the bound.
     func admit(_ n: Int) -> Bool {
@@ -18,21 +18,31 @@ actor Registry {
         return true
     }
 
-    /// Starts a reserved request's task and remembers it under its id for cancellation.
-    func start(id: RequestID?, slots: Int, _ body: @escaping @Sendable () async -> Void) {
+    /// Starts a reserved request's task and remembers it under its id for cancellation. The slots are
+    /// released as soon as `body` has its answer, before `deliver` writes it: a client that waits for an
+    /// answer before sending its next request is never refused. Draining waits for `deliver` too.
+    func start(
+        id: RequestID?, slots: Int, _ body: @escaping @Sendable () async -> JSONValue?,
+        deliver: @escaping @Sendable (JSONValue) async -> Void
+    ) {
         let key = nextKey
         nextKey += 1
         let task = Task { [weak self] in
-            await body()
-            await self?.finish(key, slots: slots)
+            let answer = await body()
+            await self?.release(slots)
+            if let answer { await deliver(answer) }
+            await self?.finish(key)
         }
         tasks[key] = (id, task)
     }
 
-    private func finish(_ key: Int, slots: Int) {
-        tasks[key] = nil
+    private func release(_ slots: Int) {
         reserved -= slots
-        if reserved == 0 {
+    }
+
+    private func finish(_ key: Int) {
+        tasks[key] = nil
+        if tasks.isEmpty {
             for waiter in idleWaiters.values { waiter.resume(returning: true) }
             idleWaiters = [:]
         }
@@ -52,9 +62,9 @@ actor Registry {
         for (_, entry) in tasks { entry.task.cancel() }
     }
 
-    /// Returns true when nothing is in flight, or false once `timeout` has passed.
+    /// Returns true when nothing is in flight (every answer written), or false once `timeout` has passed.
     func waitUntilIdle(timeout: Duration) async -> Bool {
-        if reserved == 0 { return true }
+        if tasks.isEmpty { return true }
         let key = nextWaiter
         nextWaiter += 1
         return await withCheckedContinuation { continuation in

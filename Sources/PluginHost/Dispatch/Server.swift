@@ -89,7 +89,9 @@ final class Server: Sendable {
         let id: RequestID? = if case .call(_, _, let id) = message { id } else { nil }
         let closed = await admitAfterShutdown(message)
         await registry.start(id: id, slots: 1) { [self] in
-            if let response = await respond(to: message, closed: closed) { await output.send(response) }
+            await respond(to: message, closed: closed)
+        } deliver: { [output] in
+            await output.send($0)
         }
         return nil
     }
@@ -128,7 +130,7 @@ final class Server: Sendable {
         let batch = work
         let early = immediate
         let closed = closedFlags
-        await registry.start(id: nil, slots: batch.count) { [self] in
+        await registry.start(id: nil, slots: batch.count) { [self] () async -> JSONValue? in
             var responses = early
             await withTaskGroup(of: (Int, JSONValue?).self) { group in
                 for (index, message) in batch.enumerated() {
@@ -138,7 +140,9 @@ final class Server: Sendable {
                 for await (index, response) in group { ordered[index] = response }
                 responses += ordered.compactMap { $0 }
             }
-            if !responses.isEmpty { await output.send(.array(responses)) }
+            return responses.isEmpty ? nil : .array(responses)
+        } deliver: { [output] in
+            await output.send($0)
         }
         return exitStatus
     }

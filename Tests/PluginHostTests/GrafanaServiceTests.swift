@@ -1,0 +1,117 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// CheckHealth, CallResource, QueryData and profile input rules, over the real executable.
+@Suite(.serialized) struct GrafanaServiceTests {
+    static let secret = "glsa_SUPERSECRET_token_5f2c"
+
+    var pluginContext: [String: Any] {
+        [
+            "orgId": 1, "user": ["login": "admin"],
+            "appInstanceSettings": [
+                "jsonData": ["mode": "openai"], "decryptedSecureJsonData": ["apiKey": Self.secret, "token": Self.secret],
+            ],
+        ]
+    }
+
+    func body(_ response: [String: Any]?) throws -> [String: Any] {
+        let result = response?["result"] as! [String: Any]
+        let data = Data(base64Encoded: result["body"] as! String)!
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    @Test func checkHealthRunsTheDecoderSelfTest() throws {
+        let rpc = try RPCProcess()
+        rpc.request(1, "checkHealth", ["pluginContext": pluginContext])
+        let result = rpc.response(id: 1)?["result"] as? [String: Any]
+        #expect(result?["status"] as? String == "OK")
+        let details = result?["jsonDetails"] as? [String: Any]
+        #expect((details?["decoder"] as? [String: Any])?["total"] as? Int == 1_310_000_000)
+    }
+
+    @Test func callResourceRoutes() throws {
+        let rpc = try RPCProcess()
+        let params: [String: Any] = ["profile": ["pprof": try base64Profile("go-cpu-fib.pb.gz")], "limit": 1]
+        let encoded = try JSONSerialization.data(withJSONObject: params).base64EncodedString()
+        rpc.request(1, "callResource", ["pluginContext": pluginContext, "path": "/top", "method": "POST", "url": "/top", "headers": [:], "body": encoded])
+        let ok = rpc.response(id: 1)
+        #expect((ok?["result"] as? [String: Any])?["status"] as? Int == 200)
+        #expect(((try body(ok))["rows"] as? [[String: Any]])?.first?["name"] as? String == "math/big.addVV")
+
+        rpc.request(2, "callResource", ["path": "/nowhere", "method": "POST", "body": encoded])
+        #expect((rpc.response(id: 2)?["result"] as? [String: Any])?["status"] as? Int == 404)
+
+        rpc.request(3, "callResource", ["path": "/flamegraph", "method": "GET"])
+        let wrongMethod = rpc.response(id: 3)?["result"] as? [String: Any]
+        #expect(wrongMethod?["status"] as? Int == 405)
+        #expect((wrongMethod?["headers"] as? [String: Any])?["Allow"] as? [String] == ["POST"])
+
+        let broken = try JSONSerialization.data(withJSONObject: ["profile": ["pprof": try base64Profile("broken-truncated-gzip.pb.gz")]]).base64EncodedString()
+        rpc.request(4, "callResource", ["path": "/info", "method": "POST", "body": broken])
+        let bad = rpc.response(id: 4)
+        #expect((bad?["result"] as? [String: Any])?["status"] as? Int == 400)
+        #expect((try body(bad))["kind"] as? String == "bad_profile")
+    }
+
+    @Test func queryDataReturnsFramesPerRefID() throws {
+        let rpc = try RPCProcess()
+        let profile = ["pprof": try base64Profile("go-cpu-fib.pb.gz")]
+        rpc.request(1, "queryData", [
+            "pluginContext": pluginContext,
+            "queries": [
+                ["refId": "A", "queryType": "flamegraph", "json": ["profile": profile, "maxNodes": 50]],
+                ["refId": "B", "queryType": "top", "json": ["profile": profile, "limit": 3]],
+                ["refId": "C", "queryType": "diff", "json": ["baseline": profile, "comparison": ["pprof": try base64Profile("go-cpu-benchmark.pb.gz")]]],
+                ["refId": "D", "queryType": "flamegraph", "json": ["profile": ["pprof": "AAAA"]]],
+            ],
+        ])
+        let results = (rpc.response(id: 1)?["result"] as? [String: Any])?["results"] as? [String: [String: Any]]
+        let a = (results?["A"]?["frames"] as? [[String: Any]])?.first
+        let fieldsA = ((a?["schema"] as? [String: Any])?["fields"] as? [[String: Any]])?.map { $0["name"] as! String }
+        #expect(fieldsA == ["level", "value", "self", "label"])
+        let b = (results?["B"]?["frames"] as? [[String: Any]])?.first
+        let values = (b?["data"] as? [String: Any])?["values"] as? [[Any]]
+        #expect(values?.first?.first as? String == "math/big.addVV")
+        let c = (results?["C"]?["frames"] as? [[String: Any]])?.first
+        let fieldsC = ((c?["schema"] as? [String: Any])?["fields"] as? [[String: Any]])?.map { $0["name"] as! String }
+        #expect(fieldsC == ["level", "label", "value", "self", "valueRight", "selfRight"])
+        #expect(results?["D"]?["status"] as? Int == 400)
+        #expect(results?["D"]?["error"] != nil)
+    }
+
+    @Test func pathsOnlyInsideTheAllowedDirectory() throws {
+        let dir = Fixtures.root.appendingPathComponent("profiles").path
+        let open = try RPCProcess()
+        open.request(1, "profile.info", ["profile": ["path": dir + "/go-cpu-fib.pb.gz"]])
+        #expect(((open.response(id: 1)?["error"] as? [String: Any])?["message"] as? String)?.contains("--allow-dir") == true)
+
+        let rpc = try RPCProcess(arguments: ["--allow-dir", dir])
+        rpc.request(2, "profile.info", ["profile": ["path": dir + "/go-cpu-fib.pb.gz"]])
+        #expect((rpc.response(id: 2)?["result"] as? [String: Any])?["samples"] as? Int == 120)
+        rpc.request(3, "profile.info", ["profile": ["path": dir + "/../../Fixtures/profiles/../../../Package.swift"]])
+        #expect((rpc.response(id: 3)?["error"] as? [String: Any])?["code"] as? Int == -32602)
+        rpc.request(4, "profile.info", ["profile": ["path": "/etc/passwd"]])
+        #expect(((rpc.response(id: 4)?["error"] as? [String: Any])?["message"] as? String)?.contains("outside the allowed directory") == true)
+    }
+
+    @Test func secretsNeverLeave() throws {
+        let rpc = try RPCProcess(arguments: ["--log-level", "trace"])
+        // Requests carrying secrets, failing in every way that echoes something back.
+        rpc.request(1, "checkHealth", ["pluginContext": pluginContext])
+        rpc.request(2, "profile.top", ["pluginContext": pluginContext, "profile": ["pprof": Self.secret]])
+        rpc.request(3, "callResource", ["pluginContext": pluginContext, "path": "/top", "method": "POST", "body": Data("{\"profile\":{\"pprof\":\"\(Self.secret)\"}}".utf8).base64EncodedString()])
+        rpc.request(4, "queryData", ["pluginContext": pluginContext, "queries": [["refId": Self.secret, "json": ["profile": ["path": Self.secret]]]]])
+        rpc.request(5, "profile.top", ["profile": ["pprof": 1], "sampleType": Self.secret])
+        rpc.send("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"\(Self.secret.prefix(4))x\",\"params\":{\"k\":\"\(Self.secret)\"}}")
+        rpc.closeInput()
+        let output = rpc.remainingLines().joined(separator: "\n")
+        #expect(rpc.waitForExit() == 0)
+        // queryData echoes refIds by design; the secret used as a refId is the caller's own choice, so
+        // check everything but that key.
+        let scrubbed = output.replacingOccurrences(of: "\"\(Self.secret)\":{", with: "\"<refId>\":{")
+        #expect(!scrubbed.contains(Self.secret))
+        #expect(!rpc.stderr.contains(Self.secret))
+        #expect(output.contains("\"id\":5"))
+    }
+}
