@@ -30,8 +30,14 @@ public struct TreeShape: Sendable {
     let childList: [Int32]
     /// Position of each name in bytewise order.
     let nameRank: [Int32]
+    /// Each node's position in a depth-first pre-order walk with children in name order; nil when that is
+    /// the node's index already (trees from the sorted builder). A canonical order, whatever the construction.
+    let preorder: [Int32]?
 
     public var nodeCount: Int { nodeName.count }
+
+    @inline(__always)
+    func preorderPosition(_ node: Int) -> Int32 { preorder?[node] ?? Int32(node) }
 
     /// Children of `node`, sorted bytewise by name.
     public func children(of node: Int) -> ArraySlice<Int32> {
@@ -49,7 +55,8 @@ public struct TreeShape: Sendable {
         return parts.reversed()
     }
 
-    init(names: [String], nodeName: [Int32], parent: [Int32]) {
+    /// `childrenSorted`: nodes were created in bytewise name order under each parent (the sorted builder).
+    init(names: [String], nodeName: [Int32], parent: [Int32], childrenSorted: Bool = false) {
         self.names = names
         self.nodeName = nodeName
         self.parent = parent
@@ -70,12 +77,25 @@ public struct TreeShape: Sendable {
             list[Int(fill[p])] = Int32(i)
             fill[p] += 1
         }
-        for p in 0 ..< n where counts[p + 1] - counts[p] > 1 {
+        for p in 0 ..< n where !childrenSorted && counts[p + 1] - counts[p] > 1 {
             list[Int(counts[p]) ..< Int(counts[p + 1])].sort { rank[Int(nodeName[Int($0)])] < rank[Int(nodeName[Int($1)])] }
         }
         self.depth = depth
         self.childOffsets = counts
         self.childList = list
+        if childrenSorted {
+            self.preorder = nil
+        } else {
+            var order = [Int32](repeating: 0, count: n)
+            var stack: [Int32] = n > 0 ? [0] : []
+            var position: Int32 = 0
+            while let node = stack.popLast() {
+                order[Int(node)] = position
+                position += 1
+                stack.append(contentsOf: list[Int(counts[Int(node)]) ..< Int(counts[Int(node) + 1])].reversed())
+            }
+            self.preorder = order
+        }
     }
 
     static func rankNames(_ names: [String]) -> [Int32] {
@@ -112,17 +132,36 @@ public struct CallTree: Sendable {
     public func path(of node: Int) -> [String] { shape.path(of: node) }
 
     /// Builds the tree of a profile: selection, filters and frame naming from `options`.
-    public init(profile: Profile, options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
+    public init(profile: Profile, options: TreeOptions = TreeOptions(), construction: Construction = .sorted) throws(FlameDiffError) {
         let stacks = try StackSet(profile: profile, options: options)
         let frames = FrameTable(profile: profile, key: options.frameKey)
-        self.init(stacks: stacks, frames: frames)
+        self.init(stacks: stacks, frames: frames, construction: construction)
+    }
+
+    /// How a tree is built; both give the same tree up to node numbering, and the same output.
+    public enum Construction: Sendable {
+        /// Sort the stacks, then lay the tree out in one pass without lookups (the default).
+        case sorted
+        /// Walk every stack through a hash table of (parent, name) -> child: the straightforward reference.
+        case hashed
     }
 
     /// Builds the tree from merged stacks and per-location frames.
-    public init(stacks: StackSet, frames: FrameTable) {
-        var builder = TreeBuilder(columns: 1, expectedNodes: max(16, stacks.locations.count / 4))
-        builder.insert(stacks, frames: frames, nameMap: Array(0 ..< Int32(frames.names.count)), column: 0)
-        self.init(builder: builder, names: frames.names, sampleType: stacks.sampleType)
+    public init(stacks: StackSet, frames: FrameTable, construction: Construction = .sorted) {
+        let identity = Array(0 ..< Int32(frames.names.count))
+        switch construction {
+        case .sorted:
+            let built = SortedTreeBuilder.build(
+                sources: [StackSource(stacks: stacks, frames: frames, nameMap: identity, column: 0)], names: frames.names,
+                columns: 1)
+            self.init(
+                shape: TreeShape(names: frames.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: true),
+                selfValue: built.selfValues, sampleType: stacks.sampleType)
+        case .hashed:
+            var builder = TreeBuilder(columns: 1, expectedNodes: max(16, stacks.locations.count / 4))
+            builder.insert(stacks, frames: frames, nameMap: identity, column: 0)
+            self.init(builder: builder, names: frames.names, sampleType: stacks.sampleType)
+        }
     }
 
     /// Builds a tree from literal stacks (root first), e.g. `[(["a", "b"], 3)]`. For tests and folded input.
@@ -138,9 +177,15 @@ public struct CallTree: Sendable {
     }
 
     init(builder: TreeBuilder, names: [String], sampleType: ValueType) {
-        shape = TreeShape(names: names, nodeName: builder.nodeName, parent: builder.parent)
-        selfValue = builder.selfValues
-        total = builder.totals(column: 0)
+        self.init(
+            shape: TreeShape(names: names, nodeName: builder.nodeName, parent: builder.parent),
+            selfValue: builder.selfValues, sampleType: sampleType)
+    }
+
+    init(shape: TreeShape, selfValue: [Int64], sampleType: ValueType) {
+        self.shape = shape
+        self.selfValue = selfValue
+        self.total = DiffTree.totals(selfValue, parent: shape.parent)
         self.sampleType = sampleType
     }
 
@@ -255,16 +300,5 @@ struct TreeBuilder {
     func selfColumn(_ column: Int) -> [Int64] {
         if columns == 1 { return selfValues }
         return (0 ..< nodeName.count).map { selfValues[$0 * columns + column] }
-    }
-
-    /// Totals of one column: self values summed up the parent chain (children always follow parents).
-    func totals(column: Int) -> [Int64] {
-        var total = selfColumn(column)
-        var i = total.count - 1
-        while i > 0 {
-            total[Int(parent[i])] &+= total[i]
-            i -= 1
-        }
-        return total
     }
 }

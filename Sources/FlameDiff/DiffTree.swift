@@ -41,7 +41,10 @@ public struct DiffTree: Sendable {
 
     /// Merges `baseline` and `comparison` for one sample type, chosen by name (or index into the first
     /// comparison profile, whose default it also takes, as pprof does); every profile must carry it.
-    public init(baseline: [Profile], comparison: [Profile], options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
+    public init(
+        baseline: [Profile], comparison: [Profile], options: TreeOptions = TreeOptions(),
+        construction: CallTree.Construction = .sorted
+    ) throws(FlameDiffError) {
         guard !baseline.isEmpty else { throw .noProfiles(side: "baseline") }
         guard let first = comparison.first else { throw .noProfiles(side: "comparison") }
         // As `go tool pprof -diff_base`: the comparison decides the default sample type and what an index means.
@@ -55,7 +58,7 @@ public struct DiffTree: Sendable {
                 comparison: Array(Set(comparison.flatMap { $0.sampleTypes.map(\.description) })).sorted())
         }
         var interner = NameInterner()
-        var builder = TreeBuilder(columns: 2, expectedNodes: 1024)
+        var sources: [StackSource] = []
         var flat: [[Int64]] = [[], []]
         var cum: [[Int64]] = [[], []]
         var stamp: [Int32] = []
@@ -67,7 +70,7 @@ public struct DiffTree: Sendable {
                 let stacks = try StackSet(profile: profile, options: sideOptions)
                 let frames = FrameTable(profile: profile, key: options.frameKey)
                 let nameMap = frames.names.map { interner.id($0) }
-                builder.insert(stacks, frames: frames, nameMap: nameMap, column: column)
+                sources.append(StackSource(stacks: stacks, frames: frames, nameMap: nameMap, column: column))
                 let count = interner.names.count
                 for c in 0 ..< 2 {
                     flat[c] += [Int64](repeating: 0, count: count - flat[c].count)
@@ -79,9 +82,19 @@ public struct DiffTree: Sendable {
                     stamp: &stamp, stackCounter: &stackCounter)
             }
         }
+        var built = SortedTreeBuilder.build(sources: sources, names: interner.names, columns: 2)
+        if construction == .hashed {
+            var builder = TreeBuilder(columns: 2, expectedNodes: 1024)
+            for source in sources {
+                builder.insert(source.stacks, frames: source.frames, nameMap: source.nameMap, column: source.column)
+            }
+            built = SortedTreeBuilder.Result(nodeName: builder.nodeName, parent: builder.parent, selfValues: builder.selfValues)
+        }
         self.init(
-            shape: TreeShape(names: interner.names, nodeName: builder.nodeName, parent: builder.parent),
-            leftSelf: builder.selfColumn(0), rightSelf: builder.selfColumn(1),
+            shape: TreeShape(
+                names: interner.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: construction == .sorted),
+            leftSelf: stride(from: 0, to: built.selfValues.count, by: 2).map { built.selfValues[$0] },
+            rightSelf: stride(from: 1, to: built.selfValues.count, by: 2).map { built.selfValues[$0] },
             sampleType: chosen, leftFlat: flat[0], rightFlat: flat[1], leftCum: cum[0], rightCum: cum[1])
     }
 

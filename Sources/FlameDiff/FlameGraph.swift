@@ -73,7 +73,11 @@ public struct FlameGraph: Sendable {
             let threshold = max(1, (tree.totalValue + 99) / 100)
             let hot = tree.names.indices
                 .filter { global[$0] - visible[$0] >= threshold }
-                .sorted { global[$0] - visible[$0] > global[$1] - visible[$1] }
+                .sorted { a, b in
+                    let ha = global[a] - visible[a]
+                    let hb = global[b] - visible[b]
+                    return ha != hb ? ha > hb : tree.nameRank[a] < tree.nameRank[b]
+                }
                 .prefix(32)
             if !hot.isEmpty {
                 var isHot = [Bool](repeating: false, count: tree.names.count)
@@ -89,13 +93,17 @@ public struct FlameGraph: Sendable {
                     }
                 }
                 // ...and a surfaced node must weigh at least as much as the smallest node that was kept.
+                // Ties go to the leftmost group, then the first name: the same whatever the node numbering.
                 let best = sums.filter { $0.value >= minTotal }
-                    .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                    .map { (group: Int32(truncatingIfNeeded: $0.key >> 32), name: Int32(truncatingIfNeeded: $0.key & 0xffff_ffff), value: $0.value) }
+                    .sorted { a, b in
+                        if a.value != b.value { return a.value > b.value }
+                        let pa = tree.shape.preorderPosition(Int(a.group))
+                        let pb = tree.shape.preorderPosition(Int(b.group))
+                        return pa != pb ? pa < pb : tree.nameRank[Int(a.name)] < tree.nameRank[Int(b.name)]
+                    }
                     .prefix(reserve)
-                for (key, value) in best {
-                    let group = Int32(truncatingIfNeeded: key >> 32)
-                    surfaced[group, default: []].append((Int32(truncatingIfNeeded: key & 0xffff_ffff), value))
-                }
+                for entry in best { surfaced[entry.group, default: []].append((entry.name, entry.value)) }
                 surfacedCount = best.count
             }
             // Nothing worth surfacing: the reserve goes back to ordinary nodes.
@@ -186,7 +194,7 @@ public struct FlameGraph: Sendable {
 
 /// The nodes to keep under a budget that counts the `other` nodes too.
 ///
-/// Nodes rank by score (descending; the total for a flame graph), then depth, then index (ascending).
+/// Nodes rank by score (descending; the total for a flame graph), then depth, then pre-order position.
 /// A parent's score is never below its child's, so every prefix of the ranking is a connected tree.
 /// The best `budget` nodes are found with a min-heap over a depth-first walk that skips subtrees which
 /// cannot enter it (Pyroscope's minValue, with ties broken so the bound holds). Then the lowest-ranked
@@ -197,7 +205,7 @@ func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
     kept[0] = true
     guard budget > 1 else { return kept }
     func rank(_ node: Int32) -> NodeRank {
-        NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: node)
+        NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: tree.preorderPosition(Int(node)), node: node)
     }
     var heap = MinHeap<NodeRank>(capacity: budget)
     var stack: [Int32] = Array(tree.children(of: 0))
@@ -212,17 +220,17 @@ func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
         stack.append(contentsOf: tree.children(of: Int(node)))
     }
     var selected = heap.items.sorted { $1 < $0 }  // best first
-    for r in selected { kept[Int(r.index)] = true }
+    for r in selected { kept[Int(r.node)] = true }
     // Parents with dropped children each get an `other`.
     var keptChildren = [Int32](repeating: 0, count: n)
-    for r in selected { keptChildren[Int(tree.parent[Int(r.index)])] += 1 }
+    for r in selected { keptChildren[Int(tree.parent[Int(r.node)])] += 1 }
     func childCount(_ node: Int) -> Int32 { Int32(tree.children(of: node).count) }
     var others = 0
     if keptChildren[0] < childCount(0) { others += 1 }
-    for r in selected where keptChildren[Int(r.index)] < childCount(Int(r.index)) { others += 1 }
+    for r in selected where keptChildren[Int(r.node)] < childCount(Int(r.node)) { others += 1 }
     while selected.count + others > budget, let last = selected.popLast() {
         // The lowest-ranked kept node has no kept children: drop it and its `other`.
-        let node = Int(last.index)
+        let node = Int(last.node)
         kept[node] = false
         if childCount(node) > 0 { others -= 1 }
         let p = Int(tree.parent[node])
@@ -232,11 +240,14 @@ func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
     return kept
 }
 
-/// How a node ranks for truncation: larger score first, then shallower, then created earlier.
+/// How a node ranks for truncation: larger score first, then shallower, then earlier in pre-order
+/// (leftmost in the drawing).
 struct NodeRank: Comparable {
     var total: Int64
     var depth: Int32
+    /// Pre-order position: the tie-break.
     var index: Int32
+    var node: Int32
 
     static func < (a: NodeRank, b: NodeRank) -> Bool {
         if a.total != b.total { return a.total < b.total }

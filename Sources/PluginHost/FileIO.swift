@@ -63,3 +63,21 @@ func writeStderr(_ text: String) {
         }
     }
 }
+
+/// Phase timings on stderr when FLAMEGRAPH_AI_TIMING is set: what each stage of a command costs.
+struct PhaseTimer {
+    private let enabled = getenv("FLAMEGRAPH_AI_TIMING") != nil
+    private let start = ContinuousClock.now
+    private var last = ContinuousClock.now
+
+    mutating func mark(_ phase: String) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        func ms(_ d: Duration) -> String {
+            let v = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+            return String(format2: v)
+        }
+        writeStderr("[timing] \(phase): \(ms(now - last)) ms (total \(ms(now - start)) ms)")
+        last = now
+    }
+}

@@ -27,16 +27,50 @@ extension Profile {
     }
 
     static func decodeProtobuf(_ raw: UnsafeRawBufferPointer, limits: DecodeLimits) throws(PprofError) -> Profile {
-        guard raw.count > 0, let base = raw.baseAddress else { throw .empty }
-        var decoded = CPprofShim_decode(base.assumingMemoryBound(to: UInt8.self), raw.count, limits.maxDecodeMemoryBytes)
+        guard raw.count > 0 else { throw .empty }
+        if limits.sampleDecoding == .handWritten {
+            var samples: SampleDecoder
+            do {
+                samples = try SampleDecoder(raw, maxMemory: limits.maxDecodeMemoryBytes)
+            } catch {
+                if error.memoryLimit { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
+                throw .malformedProtobuf("\(raw.count) bytes do not parse as a perftools.profiles.Profile message: \(error.reason)")
+            }
+            if !samples.needsFallback {
+                let rest = samples.rest
+                samples.rest = []
+                let result: Result<Profile, PprofError> = rest.withUnsafeBytes { restBytes in
+                    Result { () throws(PprofError) -> Profile in
+                        try withProtobufC(restBytes, reportedSize: raw.count, limits: limits) { message throws(PprofError) in
+                            var converter = Converter(message)
+                            return try converter.convert(handDecoded: &samples)
+                        }
+                    }
+                }
+                return try result.get()
+            }
+        }
+        return try withProtobufC(raw, reportedSize: raw.count, limits: limits) { message throws(PprofError) in
+            var converter = Converter(message)
+            return try converter.convert(handDecoded: nil)
+        }
+    }
+
+    /// Runs protobuf-c on `raw` and hands the decoded message to `body`; the arena lives until it returns.
+    private static func withProtobufC(
+        _ raw: UnsafeRawBufferPointer, reportedSize: Int, limits: DecodeLimits,
+        _ body: (Perftools__Profiles__Profile) throws(PprofError) -> Profile
+    ) throws(PprofError) -> Profile {
+        var empty: UInt8 = 0
+        let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? withUnsafeMutablePointer(to: &empty) { UnsafePointer($0) }
+        var decoded = CPprofShim_decode(base, raw.count, limits.maxDecodeMemoryBytes)
         defer { CPprofShim_free(&decoded) }
         guard let message = decoded.profile else {
             if decoded.limitExceeded != 0 { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
             throw .malformedProtobuf(
-                "\(raw.count) bytes do not parse as a perftools.profiles.Profile message (truncated, corrupt, or another format)")
+                "\(reportedSize) bytes do not parse as a perftools.profiles.Profile message (truncated, corrupt, or another format)")
         }
-        var converter = Converter(message.pointee)
-        return try converter.convert()
+        return try body(message.pointee)
     }
 }
 
@@ -48,7 +82,7 @@ private struct Converter {
 
     init(_ m: Perftools__Profiles__Profile) { self.m = m }
 
-    mutating func convert() throws(PprofError) -> Profile {
+    mutating func convert(handDecoded: UnsafeMutablePointer<SampleDecoder>?) throws(PprofError) -> Profile {
         try internStrings()
         var profile = Profile()
         profile.strings = strings
@@ -145,8 +179,77 @@ private struct Converter {
         profile.locations = locations
         profile.lines = lines
 
-        try convertSamples(into: &profile, locationIDs: locationIDs)
+        if let handDecoded {
+            try resolveSamples(&handDecoded.pointee, into: &profile, locationIDs: locationIDs)
+        } else {
+            try convertSamples(into: &profile, locationIDs: locationIDs)
+        }
         return profile
+    }
+
+    /// Checks and resolves hand-decoded samples: value counts, location ids to dense indexes, label strings.
+    private func resolveSamples(_ s: inout SampleDecoder, into profile: inout Profile, locationIDs: DenseIDMap) throws(PprofError) {
+        let typeCount = profile.sampleTypes.count
+        if typeCount == 0 && s.sampleCount > 0 {
+            throw .invalid(field: "sample_type", reason: "missing sample type information for \(s.sampleCount) samples")
+        }
+        for (i, n) in s.valueCounts.enumerated() where Int(n) != typeCount {
+            throw .invalid(field: "sample[\(i)].value", reason: "sample has \(n) values but the profile has \(typeCount) sample types")
+        }
+        let locationCount = UInt32(profile.locations.count)
+        let sequential = locationIDs.isSequential
+        var failure: PprofError?
+        s.locations.withUnsafeMutableBufferPointer { locations in
+            for i in 0 ..< locations.count {
+                let id = UInt32(bitPattern: locations[i])
+                let index: Int32
+                if sequential {
+                    index = id >= 1 && id <= locationCount ? Int32(id - 1) : -1
+                } else {
+                    index = locationIDs.index(of: UInt64(id))
+                }
+                if index < 0 {
+                    let sample = Self.owner(of: i, offsets: s.locationOffsets)
+                    failure = .invalid(
+                        field: "sample[\(sample)].location_id[\(i - Int(s.locationOffsets[sample]))]",
+                        reason: "location id \(id) does not exist")
+                    return
+                }
+                locations[i] = index
+            }
+        }
+        if let failure { throw failure }
+        let stringCount = Int32(stringRemap.count)
+        for k in s.labels.indices {
+            var l = s.labels[k]
+            for (name, value) in [("key", l.key), ("str", l.str), ("num_unit", l.numUnit)] where value < 0 || value >= stringCount {
+                let sample = Self.owner(of: k, offsets: s.labelOffsets)
+                throw .invalid(
+                    field: "sample[\(sample)].label[\(k - Int(s.labelOffsets[sample]))].\(name)",
+                    reason: "string index \(value < 0 ? "beyond 2^31" : String(value)) out of range (string table has \(stringCount) entries)")
+            }
+            l.key = stringRemap[Int(l.key)]
+            l.str = stringRemap[Int(l.str)]
+            l.numUnit = stringRemap[Int(l.numUnit)]
+            s.labels[k] = l
+        }
+        profile.sampleLocationOffsets = s.locationOffsets
+        profile.sampleLocations = s.locations
+        profile.sampleValues = s.values
+        profile.sampleLabelOffsets = s.labelOffsets
+        profile.labels = s.labels
+        s = SampleDecoder.empty
+    }
+
+    /// The sample that owns element `i` of a flat array split by `offsets`.
+    private static func owner(of i: Int, offsets: [Int32]) -> Int {
+        var lo = 0
+        var hi = offsets.count - 1
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2
+            if Int(offsets[mid]) <= i { lo = mid } else { hi = mid }
+        }
+        return lo
     }
 
     private mutating func convertSamples(into profile: inout Profile, locationIDs: DenseIDMap) throws(PprofError) {

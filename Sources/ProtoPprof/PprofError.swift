@@ -40,6 +40,14 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// How sample messages are decoded.
+public enum SampleDecoding: Sendable, Equatable {
+    /// The hand-written decoder for `Sample` (the default); everything else goes through protobuf-c.
+    case handWritten
+    /// protobuf-c for everything: the straightforward reference path, kept for equality tests.
+    case protobufC
+}
+
 /// Limits applied while reading a profile. The defaults serve profiles of a whole fleet-hour.
 public struct DecodeLimits: Sendable, Equatable {
     /// Largest inflated (raw protobuf) size accepted. Default 512 MiB.
@@ -47,8 +55,12 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Largest amount of memory the protobuf decoder may allocate. Default 4 GiB.
     public var maxDecodeMemoryBytes: Int
 
-    public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30) {
+    /// Which sample decoder to use; both give the same profile.
+    public var sampleDecoding: SampleDecoding
+
+    public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten) {
         self.maxInflatedBytes = maxInflatedBytes
         self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
+        self.sampleDecoding = sampleDecoding
     }
 }

@@ -72,7 +72,7 @@ public struct Label: Sendable, Hashable {
 /// `sampleLocations[sampleLocationOffsets[i] ..< sampleLocationOffsets[i+1]]` (leaf first, as in pprof),
 /// values `sampleValues[i * sampleTypes.count ..< (i+1) * sampleTypes.count]` and labels
 /// `labels[sampleLabelOffsets[i] ..< sampleLabelOffsets[i+1]]`.
-public struct Profile: Sendable {
+public struct Profile: Sendable, Equatable {
     /// Unique strings; index 0 is always "".
     public var strings: [String]
     public var sampleTypes: [ValueType]

@@ -83,3 +83,48 @@ import Testing
         #expect(try Profile.decode(b.encode()).defaultSampleTypeIndex == 0)
     }
 }
+
+/// The hand-written sample decoder and protobuf-c give the same profile, fixture by fixture.
+@Suite struct DecoderEquivalenceTests {
+    static let files: [String] = (try? Fixtures.decodableProfiles()) ?? []
+
+    @Test(arguments: files)
+    func handWrittenEqualsProtobufC(_ file: String) throws {
+        let bytes = try Fixtures.bytes(file)
+        let fast = try Profile.decode(bytes, limits: DecodeLimits(sampleDecoding: .handWritten))
+        let reference = try Profile.decode(bytes, limits: DecodeLimits(sampleDecoding: .protobufC))
+        #expect(fast == reference)
+    }
+
+    @Test func unpackedRepeatedFieldsDecode() throws {
+        // proto3 writers may emit repeated scalars unpacked; both forms are valid on the wire.
+        var w = ProtobufWriter()
+        w.message(1) { m in m.int(1, 1); m.int(2, 2) }
+        w.message(2) { m in m.uint(1, 2); m.uint(1, 1); m.int(2, 7) }
+        w.message(4) { m in m.uint(1, 1); m.message(4) { l in l.uint(1, 1) } }
+        w.message(4) { m in m.uint(1, 2); m.message(4) { l in l.uint(1, 2) } }
+        w.message(5) { m in m.uint(1, 1); m.int(2, 3) }
+        w.message(5) { m in m.uint(1, 2); m.int(2, 4) }
+        for s in ["", "cpu", "nanoseconds", "main", "work"] { w.bytes(6, Array(s.utf8)) }
+        let p = try Profile.decode(w.bytes)
+        #expect(Array(p.locations(ofSample: 0)) == [1, 0])
+        #expect(p.sampleValues == [7])
+        #expect(p == (try Profile.decode(w.bytes, limits: DecodeLimits(sampleDecoding: .protobufC))))
+    }
+
+    @Test func truncatedSampleIsMalformed() throws {
+        var bytes = PprofBuilder().encode()
+        // Cut inside the first sample message: its length now runs past the end.
+        let sampleTag = bytes.firstIndex(of: 0x12)!
+        bytes = Array(bytes[..<(sampleTag + 3)])
+        #expect(throws: PprofError.self) { try Profile.decode(bytes) }
+    }
+
+    @Test func labelStringIndexOutOfRangeNamesTheLabel() throws {
+        var b = PprofBuilder()
+        b.samples = [.init(locationIDs: [1], values: [1], labels: [(key: 3, str: 99, num: 0)])]
+        #expect(throws: PprofError.invalid(field: "sample[0].label[0].str", reason: "string index 99 out of range (string table has 6 entries)")) {
+            try Profile.decode(b.encode())
+        }
+    }
+}

@@ -29,8 +29,12 @@ struct FlamegraphCommand: ParsableCommand {
     }
 
     func run() throws {
+        var timer = PhaseTimer()
         let loaded = try loadProfile(file, limits: profileOptions.limits)
+        timer.mark("read+decode")
         let tree = try CallTree(profile: loaded.profile, options: profileOptions.treeOptions())
+        timer.mark("tree (\(tree.nodeCount) nodes)")
+        defer { timer.mark("graph+export+write") }
         switch format {
         case .folded:
             writeStdout(FoldedExport.bytes(tree))

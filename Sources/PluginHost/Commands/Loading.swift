@@ -17,7 +17,9 @@ struct ProfileLoadError: Error, CustomStringConvertible {
 
 func loadProfile(_ path: String, limits: DecodeLimits) throws -> LoadedProfile {
     // A raw profile larger than the inflate limit is refused by the decoder too; gzip needs far less on disk.
+    var timer = PhaseTimer()
     let bytes = try readFile(path, limit: max(limits.maxInflatedBytes, 64 << 20))
+    timer.mark("read file")
     let gzipped = bytes.withUnsafeBytes { Gunzip.isGzip($0) }
     do {
         return LoadedProfile(path: path, fileBytes: bytes.count, gzipped: gzipped, profile: try Profile.decode(bytes, limits: limits))

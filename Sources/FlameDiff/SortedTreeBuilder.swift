@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Stacks of one profile to insert into a tree: its merged stacks, its frames, how its frame names map to
+/// the tree's names, and which value column they add to.
+struct StackSource {
+    var stacks: StackSet
+    var frames: FrameTable
+    var nameMap: [Int32]
+    var column: Int
+}
+
+/// Builds a call tree without a single hash lookup.
+///
+/// Every stack becomes the sequence of its frames' name ranks (bytewise name order), root first. Sorted,
+/// neighbouring sequences share their longest prefixes: each stack reuses the previous stack's path up to
+/// their common prefix, and every node below it is new (a node with that prefix, had one existed, would sort
+/// between the two). Nodes come out in depth-first pre-order with children in bytewise name order, so the
+/// tree needs no child sorting either. Ranks are stored big-endian so that memcmp orders them numerically.
+enum SortedTreeBuilder {
+    struct Result {
+        var nodeName: [Int32]
+        var parent: [Int32]
+        /// `columns` values per node, interleaved.
+        var selfValues: [Int64]
+    }
+
+    static func build(sources: [StackSource], names: [String], columns: Int) -> Result {
+        let rank = TreeShape.rankNames(names)
+        var nameOfRank = [Int32](repeating: 0, count: names.count)
+        for (id, r) in rank.enumerated() { nameOfRank[Int(r)] = Int32(id) }
+
+        // Sequences of big-endian ranks, one per stack of every source.
+        var total = 0
+        for source in sources {
+            for s in 0 ..< source.stacks.count {
+                let start = Int(source.stacks.offsets[s])
+                let end = Int(source.stacks.offsets[s + 1])
+                for i in start ..< end {
+                    let l = Int(source.stacks.locations[i])
+                    total += Int(source.frames.frameOffsets[l + 1] - source.frames.frameOffsets[l])
+                }
+            }
+        }
+        var sequences = [UInt32](repeating: 0, count: total)
+        var sequenceStart: [Int32] = []
+        var sequenceLength: [Int32] = []
+        var sequenceColumn: [UInt8] = []
+        var sequenceValue: [Int64] = []
+        let stackCount = sources.reduce(0) { $0 + $1.stacks.count }
+        sequenceStart.reserveCapacity(stackCount)
+        sequenceLength.reserveCapacity(stackCount)
+        sequenceColumn.reserveCapacity(stackCount)
+        sequenceValue.reserveCapacity(stackCount)
+        sequences.withUnsafeMutableBufferPointer { out in
+            var k = 0
+            for source in sources {
+                // Per location, its frames' big-endian ranks, outermost first.
+                let frameRanks = source.frames.frames.map { UInt32(rank[Int(source.nameMap[Int($0)])]).bigEndian }
+                source.stacks.locations.withUnsafeBufferPointer { locations in
+                    source.frames.frameOffsets.withUnsafeBufferPointer { frameOffsets in
+                        for s in 0 ..< source.stacks.count {
+                            let begin = k
+                            let start = Int(source.stacks.offsets[s])
+                            var i = Int(source.stacks.offsets[s + 1]) - 1
+                            while i >= start {
+                                let l = Int(locations[i])
+                                for f in Int(frameOffsets[l]) ..< Int(frameOffsets[l + 1]) {
+                                    out[k] = frameRanks[f]
+                                    k += 1
+                                }
+                                i -= 1
+                            }
+                            sequenceStart.append(Int32(begin))
+                            sequenceLength.append(Int32(k - begin))
+                            sequenceColumn.append(UInt8(source.column))
+                            sequenceValue.append(source.stacks.values[s])
+                        }
+                    }
+                }
+            }
+        }
+
+        var order = Array(0 ..< Int32(stackCount))
+        sequences.withUnsafeBufferPointer { seq in
+            let base = seq.baseAddress!
+            order.sort { a, b in
+                let la = Int(sequenceLength[Int(a)])
+                let lb = Int(sequenceLength[Int(b)])
+                let n = min(la, lb)
+                if n > 0 {
+                    let r = memcmp(base + Int(sequenceStart[Int(a)]), base + Int(sequenceStart[Int(b)]), n * 4)
+                    if r != 0 { return r < 0 }
+                }
+                return la < lb
+            }
+        }
+
+        var nodeName: [Int32] = [-1]
+        var parent: [Int32] = [-1]
+        var selfValues = [Int64](repeating: 0, count: columns)
+        nodeName.reserveCapacity(total / 4 + 16)
+        parent.reserveCapacity(total / 4 + 16)
+        selfValues.reserveCapacity((total / 4 + 16) * columns)
+        var path: [Int32] = []  // node at each depth of the previous sequence
+        var previousStart = 0
+        var previousLength = 0
+        sequences.withUnsafeBufferPointer { seq in
+            for index in order {
+                let s = Int(index)
+                let start = Int(sequenceStart[s])
+                let length = Int(sequenceLength[s])
+                var common = 0
+                let limit = min(length, previousLength)
+                while common < limit && seq[start + common] == seq[previousStart + common] { common += 1 }
+                path.removeSubrange(common...)
+                for d in common ..< length {
+                    let id = Int32(nodeName.count)
+                    nodeName.append(nameOfRank[Int(UInt32(bigEndian: seq[start + d]))])
+                    parent.append(d == 0 ? 0 : path[d - 1])
+                    for _ in 0 ..< columns { selfValues.append(0) }
+                    path.append(id)
+                }
+                let leaf = length == 0 ? 0 : Int(path[length - 1])
+                selfValues[leaf * columns + Int(sequenceColumn[s])] &+= sequenceValue[s]
+                previousStart = start
+                previousLength = length
+            }
+        }
+        return Result(nodeName: nodeName, parent: parent, selfValues: selfValues)
+    }
+}
