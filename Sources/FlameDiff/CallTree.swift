@@ -262,8 +262,9 @@ struct TreeBuilder {
                 frames.frameOffsets.withUnsafeBufferPointer { frameOffsets in
                     for s in 0 ..< stacks.count {
                         var node: Int32 = 0
-                        let start = Int(stacks.offsets[s])
-                        var i = Int(stacks.offsets[s + 1]) - 1
+                        let range = stacks.range(s)
+                        let start = range.lowerBound
+                        var i = range.upperBound - 1
                         while i >= start {
                             let location = Int(locations[i])
                             for f in Int(frameOffsets[location]) ..< Int(frameOffsets[location + 1]) {

@@ -176,8 +176,8 @@ func accumulateFlatAndCum(
 ) {
     for s in 0 ..< stacks.count {
         let v = stacks.values[s]
-        let start = Int(stacks.offsets[s])
-        let end = Int(stacks.offsets[s + 1])
+        let range = stacks.range(s)
+        let (start, end) = (range.lowerBound, range.upperBound)
         if start == end { continue }
         stackCounter &+= 1
         // Leaf frame: the innermost line of the first location, stored last in the frame table.

@@ -1,54 +1,55 @@
 import ProtoPprof
 
-/// Label and focus/ignore filters, resolved against one profile so that the per-sample check
-/// compares integers only: regexes run once per location, label strings once per string.
+/// Label and focus/ignore filters, decided once per distinct label set and once per distinct stack, so
+/// the per-sample check is two array reads. Regexes run once per location, label strings once per string.
 struct SampleFilter {
-    private struct ResolvedLabel {
-        var keys: Set<Int32>
-        var value: Int32  // string index, or -1 when the value occurs in no string label
-        var number: Int64?
-    }
+    private var labelSetKept: [Bool]? = nil
+    private var stackKept: [Bool]? = nil
 
-    private var include: [ResolvedLabel] = []
-    private var exclude: [ResolvedLabel] = []
-    private var focusLocation: [Bool]? = nil
-    private var ignoreLocation: [Bool]? = nil
-    private let labels: [Label]
-    private let labelOffsets: [Int32]
-    let isActive: Bool
+    var isActive: Bool { labelSetKept != nil || stackKept != nil }
+
+    @inline(__always)
+    func keeps(stack: Int, labelSet: Int) -> Bool {
+        (stackKept?[stack] ?? true) && (labelSetKept?[labelSet] ?? true)
+    }
 
     init(profile p: Profile, options: TreeOptions) throws(FlameDiffError) {
-        labels = p.labels
-        labelOffsets = p.sampleLabelOffsets
-        var stringIndex: [String: Int32] = [:]
         if !options.includeLabels.isEmpty || !options.excludeLabels.isEmpty {
+            var stringIndex: [String: Int32] = [:]
             for (i, s) in p.strings.enumerated() { stringIndex[s] = Int32(i) }
+            func resolve(_ f: LabelFilter) -> ResolvedLabel {
+                ResolvedLabel(key: stringIndex[f.key] ?? -1, value: stringIndex[f.value] ?? -1, number: Int64(f.value))
+            }
+            let include = options.includeLabels.map(resolve)
+            let exclude = options.excludeLabels.map(resolve)
+            labelSetKept = (0 ..< p.labelSetCount).map { j in
+                let labels = p.labels(ofSet: j)
+                return include.allSatisfy { Self.has(labels, $0) } && !exclude.contains { Self.has(labels, $0) }
+            }
         }
-        func resolve(_ f: LabelFilter) -> ResolvedLabel {
-            ResolvedLabel(
-                keys: stringIndex[f.key].map { [$0] } ?? [], value: stringIndex[f.value] ?? -1, number: Int64(f.value))
+        var focus: [Bool]? = nil
+        var ignore: [Bool]? = nil
+        if let pattern = options.focus, !pattern.isEmpty { focus = try Self.match(pattern, profile: p) }
+        if let pattern = options.ignore, !pattern.isEmpty { ignore = try Self.match(pattern, profile: p) }
+        if focus != nil || ignore != nil {
+            stackKept = (0 ..< p.stackCount).map { k in
+                let stack = p.locations(ofStack: k)
+                if let focus, !stack.contains(where: { focus[Int($0)] }) { return false }
+                if let ignore, stack.contains(where: { ignore[Int($0)] }) { return false }
+                return true
+            }
         }
-        include = options.includeLabels.map(resolve)
-        exclude = options.excludeLabels.map(resolve)
-        if let focus = options.focus, !focus.isEmpty { focusLocation = try Self.match(focus, profile: p) }
-        if let ignore = options.ignore, !ignore.isEmpty { ignoreLocation = try Self.match(ignore, profile: p) }
-        isActive = !include.isEmpty || !exclude.isEmpty || focusLocation != nil || ignoreLocation != nil
     }
 
-    func keeps(sample s: Int, stack: UnsafeBufferPointer<Int32>) -> Bool {
-        if !include.isEmpty || !exclude.isEmpty {
-            let sampleLabels = labels[Int(labelOffsets[s]) ..< Int(labelOffsets[s + 1])]
-            for f in include where !Self.has(sampleLabels, f) { return false }
-            for f in exclude where Self.has(sampleLabels, f) { return false }
-        }
-        if let focus = focusLocation, !stack.contains(where: { focus[Int($0)] }) { return false }
-        if let ignore = ignoreLocation, stack.contains(where: { ignore[Int($0)] }) { return false }
-        return true
+    private struct ResolvedLabel {
+        var key: Int32  // -1 when no string is the key
+        var value: Int32  // -1 when no string is the value
+        var number: Int64?
     }
 
     private static func has(_ labels: ArraySlice<Label>, _ f: ResolvedLabel) -> Bool {
         labels.contains { l in
-            guard f.keys.contains(l.key) else { return false }
+            guard l.key == f.key else { return false }
             if l.str != 0 { return l.str == f.value }
             return f.number == l.num
         }

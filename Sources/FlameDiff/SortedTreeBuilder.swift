@@ -35,9 +35,7 @@ enum SortedTreeBuilder {
         var total = 0
         for source in sources {
             for s in 0 ..< source.stacks.count {
-                let start = Int(source.stacks.offsets[s])
-                let end = Int(source.stacks.offsets[s + 1])
-                for i in start ..< end {
+                for i in source.stacks.range(s) {
                     let l = Int(source.stacks.locations[i])
                     total += Int(source.frames.frameOffsets[l + 1] - source.frames.frameOffsets[l])
                 }
@@ -62,8 +60,9 @@ enum SortedTreeBuilder {
                     source.frames.frameOffsets.withUnsafeBufferPointer { frameOffsets in
                         for s in 0 ..< source.stacks.count {
                             let begin = k
-                            let start = Int(source.stacks.offsets[s])
-                            var i = Int(source.stacks.offsets[s + 1]) - 1
+                            let range = source.stacks.range(s)
+                            let start = range.lowerBound
+                            var i = range.upperBound - 1
                             while i >= start {
                                 let l = Int(locations[i])
                                 for f in Int(frameOffsets[l]) ..< Int(frameOffsets[l + 1]) {

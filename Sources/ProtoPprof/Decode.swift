@@ -198,8 +198,8 @@ private struct Converter {
         }
         let locationCount = UInt32(profile.locations.count)
         let sequential = locationIDs.isSequential
-        var failure: PprofError?
-        s.locations.withUnsafeMutableBufferPointer { locations in
+        var failure: (position: Int, id: UInt32)?
+        s.stackLocations.withUnsafeMutableBufferPointer { locations in
             for i in 0 ..< locations.count {
                 let id = UInt32(bitPattern: locations[i])
                 let index: Int32
@@ -209,36 +209,51 @@ private struct Converter {
                     index = locationIDs.index(of: UInt64(id))
                 }
                 if index < 0 {
-                    let sample = Self.owner(of: i, offsets: s.locationOffsets)
-                    failure = .invalid(
-                        field: "sample[\(sample)].location_id[\(i - Int(s.locationOffsets[sample]))]",
-                        reason: "location id \(id) does not exist")
+                    failure = (i, id)
                     return
                 }
                 locations[i] = index
             }
         }
-        if let failure { throw failure }
+        if let failure {
+            let (sample, j) = Self.firstSample(using: failure.position, offsets: s.stackOffsets, sets: s.sampleStacks, setBase: 0)
+            throw .invalid(field: "sample[\(sample)].location_id[\(j)]", reason: "location id \(failure.id) does not exist")
+        }
+        try remapLabels(&s.labels, setOffsets: s.labelSetOffsets, sampleSets: s.sampleLabelSets)
+        profile.sampleStacks = s.sampleStacks
+        profile.sampleLabelSets = s.sampleLabelSets
+        profile.sampleValues = s.values
+        profile.stackOffsets = s.stackOffsets
+        profile.stackLocations = s.stackLocations
+        profile.labelSetOffsets = s.labelSetOffsets
+        profile.labels = s.labels
+        s = SampleDecoder.empty
+    }
+
+    /// Checks every label's raw string indexes and maps them to interned ones.
+    private func remapLabels(_ labels: inout [Label], setOffsets: [Int32], sampleSets: [Int32]) throws(PprofError) {
         let stringCount = Int32(stringRemap.count)
-        for k in s.labels.indices {
-            var l = s.labels[k]
+        for k in labels.indices {
+            var l = labels[k]
             for (name, value) in [("key", l.key), ("str", l.str), ("num_unit", l.numUnit)] where value < 0 || value >= stringCount {
-                let sample = Self.owner(of: k, offsets: s.labelOffsets)
+                let (sample, j) = Self.firstSample(using: k, offsets: setOffsets, sets: sampleSets, setBase: 0)
                 throw .invalid(
-                    field: "sample[\(sample)].label[\(k - Int(s.labelOffsets[sample]))].\(name)",
+                    field: "sample[\(sample)].label[\(j)].\(name)",
                     reason: "string index \(value < 0 ? "beyond 2^31" : String(value)) out of range (string table has \(stringCount) entries)")
             }
             l.key = stringRemap[Int(l.key)]
             l.str = stringRemap[Int(l.str)]
             l.numUnit = stringRemap[Int(l.numUnit)]
-            s.labels[k] = l
+            labels[k] = l
         }
-        profile.sampleLocationOffsets = s.locationOffsets
-        profile.sampleLocations = s.locations
-        profile.sampleValues = s.values
-        profile.sampleLabelOffsets = s.labelOffsets
-        profile.labels = s.labels
-        s = SampleDecoder.empty
+    }
+
+    /// For element `position` of an interned flat array: the first sample using its set, and the position
+    /// within the set.
+    private static func firstSample(using position: Int, offsets: [Int32], sets: [Int32], setBase: Int) -> (Int, Int) {
+        let set = owner(of: position, offsets: offsets)
+        let sample = sets.firstIndex(of: Int32(set)) ?? 0
+        return (sample, position - Int(offsets[set]))
     }
 
     /// The sample that owns element `i` of a flat array split by `offsets`.
@@ -252,14 +267,23 @@ private struct Converter {
         return lo
     }
 
+    /// The straightforward path: samples as protobuf-c decoded them, interned the same way as the hand decoder.
     private mutating func convertSamples(into profile: inout Profile, locationIDs: DenseIDMap) throws(PprofError) {
         let typeCount = profile.sampleTypes.count
         let sampleCount = m.n_sample
         if typeCount == 0 && sampleCount > 0 {
             throw .invalid(field: "sample_type", reason: "missing sample type information for \(sampleCount) samples")
         }
-        var totalLocations = 0
-        var totalLabels = 0
+        var sampleStacks: [Int32] = []
+        var sampleLabelSets: [Int32] = []
+        var values: [Int64] = []
+        var stackOffsets: [Int32] = [0]
+        var stackLocations: [Int32] = []
+        var labelSetOffsets: [Int32] = [0, 0]
+        var labels: [Label] = []
+        var stackTable = SequenceTable(expected: max(64, sampleCount / 8))
+        var labelSetTable = SequenceTable(expected: 64)
+        func raw(_ v: Int64) -> Int32 { v >= 0 && v <= Int64(Int32.max) ? Int32(v) : -1 }
         for i in 0 ..< sampleCount {
             guard let s = m.sample[i]?.pointee else { throw .invalid(field: "sample[\(i)]", reason: "missing") }
             if s.n_value != typeCount {
@@ -267,66 +291,52 @@ private struct Converter {
                     field: "sample[\(i)].value",
                     reason: "sample has \(s.n_value) values but the profile has \(typeCount) sample types")
             }
-            totalLocations += s.n_location_id
-            totalLabels += s.n_label
-        }
-        if totalLocations > Int(Int32.max) {
-            throw .invalid(field: "sample", reason: "more than \(Int32.max) location references")
-        }
-        var locationOffsets = [Int32](repeating: 0, count: sampleCount + 1)
-        var values = [Int64](repeating: 0, count: sampleCount * typeCount)
-        var labelOffsets = [Int32](repeating: 0, count: sampleCount + 1)
-        var labels: [Label] = []
-        labels.reserveCapacity(totalLabels)
-        let locationCount = Int32(profile.locations.count)
-        let sequential = locationIDs.isSequential
-
-        var failure: PprofError?
-        let sampleLocations = [Int32](unsafeUninitializedCapacity: totalLocations) { out, initialized in
-            var k = 0
-            outer: for i in 0 ..< sampleCount {
-                let s = m.sample[i]!.pointee
-                locationOffsets[i] = Int32(k)
-                for j in 0 ..< s.n_location_id {
-                    let id = s.location_id[j]
-                    let index: Int32
-                    if sequential {
-                        index = id >= 1 && id <= UInt64(locationCount) ? Int32(truncatingIfNeeded: id &- 1) : -1
-                    } else {
-                        index = locationIDs.index(of: id)
-                    }
-                    if index < 0 {
-                        failure = .invalid(field: "sample[\(i)].location_id[\(j)]", reason: "location id \(id) does not exist")
-                        break outer
-                    }
-                    out[k] = index
-                    k += 1
+            for t in 0 ..< typeCount { values.append(s.value[t]) }
+            let start = stackLocations.count
+            for j in 0 ..< s.n_location_id {
+                let index = locationIDs.index(of: s.location_id[j])
+                if index < 0 {
+                    throw .invalid(field: "sample[\(i)].location_id[\(j)]", reason: "location id \(s.location_id[j]) does not exist")
                 }
-                for t in 0 ..< typeCount { values[i * typeCount + t] = s.value[t] }
+                stackLocations.append(index)
             }
-            initialized = k
-        }
-        if let failure { throw failure }
-        locationOffsets[sampleCount] = Int32(sampleLocations.count)
+            let n = stackLocations.count - start
+            let stack = stackLocations.withUnsafeBufferPointer { locs in
+                stackTable.intern(hash: SequenceTable.hash(locs.baseAddress! + start, count: n)) { candidate in
+                    let a = Int(stackOffsets[Int(candidate)])
+                    return Int(stackOffsets[Int(candidate) + 1]) - a == n && locs[a ..< a + n].elementsEqual(locs[start ..< start + n])
+                }
+            }
+            if stack.isNew { stackOffsets.append(Int32(stackLocations.count)) } else { stackLocations.removeSubrange(start...) }
+            sampleStacks.append(stack.id)
 
-        for i in 0 ..< sampleCount {
-            let s = m.sample[i]!.pointee
-            labelOffsets[i] = Int32(labels.count)
+            let labelStart = labels.count
             for j in 0 ..< s.n_label {
                 guard let l = s.label[j]?.pointee else { throw .invalid(field: "sample[\(i)].label[\(j)]", reason: "missing") }
-                labels.append(
-                    Label(
-                        key: try index(l.key, "sample[\(i)].label[\(j)].key"),
-                        str: try index(l.str, "sample[\(i)].label[\(j)].str"), num: l.num,
-                        numUnit: try index(l.num_unit, "sample[\(i)].label[\(j)].num_unit")))
+                labels.append(Label(key: raw(l.key), str: raw(l.str), num: l.num, numUnit: raw(l.num_unit)))
             }
+            let labelCount = labels.count - labelStart
+            if labelCount == 0 {
+                sampleLabelSets.append(0)
+                continue
+            }
+            let set = labels.withUnsafeBufferPointer { labs in
+                labelSetTable.intern(hash: SequenceTable.hash(labs.baseAddress! + labelStart, count: labelCount)) { candidate in
+                    let a = Int(labelSetOffsets[Int(candidate) + 1])
+                    return Int(labelSetOffsets[Int(candidate) + 2]) - a == labelCount
+                        && labs[a ..< a + labelCount].elementsEqual(labs[labelStart ..< labelStart + labelCount])
+                }
+            }
+            if set.isNew { labelSetOffsets.append(Int32(labels.count)) } else { labels.removeSubrange(labelStart...) }
+            sampleLabelSets.append(set.id + 1)
         }
-        labelOffsets[sampleCount] = Int32(labels.count)
-
-        profile.sampleLocationOffsets = locationOffsets
-        profile.sampleLocations = sampleLocations
+        try remapLabels(&labels, setOffsets: labelSetOffsets, sampleSets: sampleLabelSets)
+        profile.sampleStacks = sampleStacks
+        profile.sampleLabelSets = sampleLabelSets
         profile.sampleValues = values
-        profile.sampleLabelOffsets = labelOffsets
+        profile.stackOffsets = stackOffsets
+        profile.stackLocations = stackLocations
+        profile.labelSetOffsets = labelSetOffsets
         profile.labels = labels
     }
 

@@ -68,18 +68,23 @@ public struct Label: Sendable, Hashable {
 /// A decoded, validated pprof profile with ids resolved to dense indexes and strings interned:
 /// two equal strings always have the same index, so names compare as integers.
 ///
-/// Samples are stored column-wise: sample `i` has locations
-/// `sampleLocations[sampleLocationOffsets[i] ..< sampleLocationOffsets[i+1]]` (leaf first, as in pprof),
-/// values `sampleValues[i * sampleTypes.count ..< (i+1) * sampleTypes.count]` and labels
-/// `labels[sampleLabelOffsets[i] ..< sampleLabelOffsets[i+1]]`.
+/// Samples are stored column-wise, with their stacks and label sets interned: a million samples of a
+/// production profile usually share a hundred thousand distinct stacks and a handful of label sets.
+/// Sample `i` has stack `k = sampleStacks[i]`, whose locations are
+/// `stackLocations[stackOffsets[k] ..< stackOffsets[k+1]]` (leaf first, as in pprof); label set
+/// `j = sampleLabelSets[i]`, whose labels are `labels[labelSetOffsets[j] ..< labelSetOffsets[j+1]]`
+/// (set 0 is empty); and values `sampleValues[i * sampleTypes.count ..< (i+1) * sampleTypes.count]`.
+/// Stacks and label sets are numbered in order of first appearance.
 public struct Profile: Sendable, Equatable {
     /// Unique strings; index 0 is always "".
     public var strings: [String]
     public var sampleTypes: [ValueType]
-    public var sampleLocationOffsets: [Int32]
-    public var sampleLocations: [Int32]
+    public var sampleStacks: [Int32]
+    public var sampleLabelSets: [Int32]
     public var sampleValues: [Int64]
-    public var sampleLabelOffsets: [Int32]
+    public var stackOffsets: [Int32]
+    public var stackLocations: [Int32]
+    public var labelSetOffsets: [Int32]
     public var labels: [Label]
     public var mappings: [Mapping]
     public var locations: [Location]
@@ -97,19 +102,21 @@ public struct Profile: Sendable, Equatable {
     public var docURL: String
 
     public init(
-        strings: [String] = [""], sampleTypes: [ValueType] = [], sampleLocationOffsets: [Int32] = [0],
-        sampleLocations: [Int32] = [], sampleValues: [Int64] = [], sampleLabelOffsets: [Int32] = [0],
-        labels: [Label] = [], mappings: [Mapping] = [], locations: [Location] = [], lines: [Line] = [],
+        strings: [String] = [""], sampleTypes: [ValueType] = [], sampleStacks: [Int32] = [],
+        sampleLabelSets: [Int32] = [], sampleValues: [Int64] = [], stackOffsets: [Int32] = [0],
+        stackLocations: [Int32] = [], labelSetOffsets: [Int32] = [0, 0], labels: [Label] = [], mappings: [Mapping] = [], locations: [Location] = [], lines: [Line] = [],
         functions: [Function] = [], dropFrames: String = "", keepFrames: String = "", timeNanos: Int64 = 0,
         durationNanos: Int64 = 0, periodType: ValueType? = nil, period: Int64 = 0, comments: [String] = [],
         defaultSampleType: String = "", docURL: String = ""
     ) {
         self.strings = strings
         self.sampleTypes = sampleTypes
-        self.sampleLocationOffsets = sampleLocationOffsets
-        self.sampleLocations = sampleLocations
+        self.sampleStacks = sampleStacks
+        self.sampleLabelSets = sampleLabelSets
         self.sampleValues = sampleValues
-        self.sampleLabelOffsets = sampleLabelOffsets
+        self.stackOffsets = stackOffsets
+        self.stackLocations = stackLocations
+        self.labelSetOffsets = labelSetOffsets
         self.labels = labels
         self.mappings = mappings
         self.locations = locations
@@ -126,12 +133,27 @@ public struct Profile: Sendable, Equatable {
         self.docURL = docURL
     }
 
-    public var sampleCount: Int { sampleLocationOffsets.count - 1 }
+    public var sampleCount: Int { sampleStacks.count }
+    /// Distinct stacks.
+    public var stackCount: Int { stackOffsets.count - 1 }
+    /// Distinct label sets, the empty one included.
+    public var labelSetCount: Int { labelSetOffsets.count - 1 }
+
+    /// The locations of stack `k`, leaf first.
+    @inlinable
+    public func locations(ofStack k: Int) -> ArraySlice<Int32> {
+        stackLocations[Int(stackOffsets[k]) ..< Int(stackOffsets[k + 1])]
+    }
 
     /// The locations of sample `i`, leaf first.
     @inlinable
     public func locations(ofSample i: Int) -> ArraySlice<Int32> {
-        sampleLocations[Int(sampleLocationOffsets[i]) ..< Int(sampleLocationOffsets[i + 1])]
+        locations(ofStack: Int(sampleStacks[i]))
+    }
+
+    /// The labels of label set `j`.
+    public func labels(ofSet j: Int) -> ArraySlice<Label> {
+        labels[Int(labelSetOffsets[j]) ..< Int(labelSetOffsets[j + 1])]
     }
 
     /// Value `typeIndex` of sample `i`.
@@ -142,7 +164,7 @@ public struct Profile: Sendable, Equatable {
 
     /// The labels of sample `i`.
     public func labels(ofSample i: Int) -> ArraySlice<Label> {
-        labels[Int(sampleLabelOffsets[i]) ..< Int(sampleLabelOffsets[i + 1])]
+        labels(ofSet: Int(sampleLabelSets[i]))
     }
 
     /// The index pprof uses when no sample type is asked for: `default_sample_type` if it names one, else the last.

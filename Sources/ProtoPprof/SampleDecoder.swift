@@ -1,19 +1,23 @@
 /// A hand-written decoder for the one hot message of a pprof profile: `Sample`, usually most of its bytes.
 ///
-/// One pass over the top-level fields decodes every sample straight into flat arrays (location ids, values,
-/// labels) and copies all other fields into a separate buffer that protobuf-c then decodes. Ids and string
-/// indexes are stored raw and resolved afterwards, once the locations and the string table are known.
+/// One pass over the top-level fields decodes every sample straight into flat arrays and copies all other
+/// fields into a separate buffer that protobuf-c then decodes. Stacks and label sets are interned on the
+/// way (a sample's ids are written, hashed, and taken back when an equal stack exists), so memory grows with
+/// distinct stacks, not with samples. Ids and string indexes are stored raw and resolved afterwards, once the
+/// locations and the string table are known.
 struct SampleDecoder {
     /// The top-level fields other than samples, for protobuf-c.
     var rest: [UInt8] = []
     var sampleCount = 0
-    var locationOffsets: [Int32] = [0]
-    /// Raw location ids (below 2^32) until `resolveLocations` maps them to dense indexes.
-    var locations: [Int32] = []
+    var sampleStacks: [Int32] = []
+    var sampleLabelSets: [Int32] = []
+    var stackOffsets: [Int32] = [0]
+    /// Raw location ids (below 2^32) of the distinct stacks until the converter maps them to dense indexes.
+    var stackLocations: [Int32] = []
     var values: [Int64] = []
     var valueCounts: [Int32] = []
-    var labelOffsets: [Int32] = [0]
-    /// Raw string indexes (-1 when out of Int32 range) until the converter remaps them.
+    var labelSetOffsets: [Int32] = [0, 0]
+    /// Raw string indexes (-1 when out of Int32 range) of the distinct label sets until the converter remaps them.
     var labels: [Label] = []
     /// A location id did not fit in 32 bits: the caller falls back to protobuf-c for the samples.
     var needsFallback = false
@@ -48,75 +52,179 @@ struct SampleDecoder {
                 restBytes += i - fieldStart
             }
         }
-        // What the arrays below will hold at most: the decode-memory limit applies to them as to protobuf-c.
-        let needed = restBytes + samples * 16 + sampleBytes * 4
+        // At most this much is written (distinct stacks usually need far less): the decode-memory limit
+        // applies to it as to protobuf-c.
+        let needed = restBytes + samples * 24 + sampleBytes * 4
         if needed > maxMemory { throw Failure(reason: "needs \(needed) bytes", memoryLimit: true) }
-        rest.reserveCapacity(restBytes)
-        locationOffsets.reserveCapacity(samples + 1)
-        labelOffsets.reserveCapacity(samples + 1)
-        valueCounts.reserveCapacity(samples)
-        // Upper bounds: each id or value takes at least one byte, each label at least two.
-        locations.reserveCapacity(sampleBytes)
-        values.reserveCapacity(samples * 2)
-        labels.reserveCapacity(sampleBytes / 8)
 
-        // Pass 2: decode.
-        i = 0
-        while i < bytes.count {
-            let fieldStart = i
-            let tag = try Self.varint(bytes, &i)
-            let (field, wire) = (tag >> 3, Int(tag & 7))
-            if field == 2 && wire == 2 {
-                let length = try Self.length(bytes, &i)
-                try decodeSample(UnsafeBufferPointer(rebasing: bytes[i ..< i + length]))
-                i += length
-            } else {
-                try Self.skip(bytes, &i, wire: wire)
-                rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[fieldStart ..< i]))
+        // Pass 2: decode through raw pointers into arrays allocated once. The upper bounds (each id or value
+        // takes at least one byte, each label at least two) are virtual memory: pages never written are never
+        // touched.
+        var failure: Failure?
+        var restOut: [UInt8] = []
+        restOut.reserveCapacity(restBytes)
+        var out = Output(expectedSamples: samples)
+        let stackLocations = [Int32](unsafeUninitializedCapacity: max(sampleBytes, 1)) { locs, locCount in
+            values = [Int64](unsafeUninitializedCapacity: max(sampleBytes, 1)) { vals, valCount in
+                labels = [Label](unsafeUninitializedCapacity: sampleBytes / 2 + 1) { labs, labCount in
+                    out.locations = locs.baseAddress!
+                    out.values = vals.baseAddress!
+                    out.labels = labs.baseAddress!
+                    do throws(Failure) {
+                        var i = 0
+                        while i < bytes.count {
+                            let fieldStart = i
+                            let tag = try Self.varint(bytes, &i)
+                            let (field, wire) = (tag >> 3, Int(tag & 7))
+                            if field == 2 && wire == 2 {
+                                let length = try Self.length(bytes, &i)
+                                try Self.decodeSample(UnsafeBufferPointer(rebasing: bytes[i ..< i + length]), into: &out)
+                                i += length
+                            } else {
+                                try Self.skip(bytes, &i, wire: wire)
+                                restOut.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[fieldStart ..< i]))
+                            }
+                        }
+                    } catch {
+                        failure = error
+                    }
+                    locCount = out.locationCount
+                    valCount = out.valueCount
+                    labCount = out.labelCount
+                }
             }
+        }
+        if let failure { throw failure }
+        self.rest = restOut
+        self.stackLocations = stackLocations
+        self.sampleCount = out.sampleStacks.count
+        self.sampleStacks = out.sampleStacks
+        self.sampleLabelSets = out.sampleLabelSets
+        self.stackOffsets = out.stackOffsets
+        self.labelSetOffsets = out.labelSetOffsets
+        self.valueCounts = out.valueCounts
+        self.needsFallback = out.fallback
+    }
+
+    /// Where pass 2 writes; counts are the number of elements written so far.
+    private struct Output {
+        var locations: UnsafeMutablePointer<Int32>
+        var values: UnsafeMutablePointer<Int64>
+        var labels: UnsafeMutablePointer<Label>
+        var locationCount = 0
+        var valueCount = 0
+        var labelCount = 0
+        var sampleStacks: [Int32] = []
+        var sampleLabelSets: [Int32] = []
+        var valueCounts: [Int32] = []
+        var stackOffsets: [Int32] = [0]
+        var labelSetOffsets: [Int32] = [0, 0]
+        var stackTable: SequenceTable
+        var labelSetTable: SequenceTable
+        var fallback = false
+
+        init(expectedSamples: Int) {
+            let unset = UnsafeMutablePointer<Int32>(bitPattern: 0x10)!
+            locations = unset
+            values = UnsafeMutableRawPointer(unset).assumingMemoryBound(to: Int64.self)
+            labels = UnsafeMutableRawPointer(unset).assumingMemoryBound(to: Label.self)
+            sampleStacks.reserveCapacity(expectedSamples)
+            sampleLabelSets.reserveCapacity(expectedSamples)
+            valueCounts.reserveCapacity(expectedSamples)
+            stackTable = SequenceTable(expected: max(64, expectedSamples / 8))
+            labelSetTable = SequenceTable(expected: 64)
+        }
+
+        @inline(__always)
+        mutating func location(_ id: UInt64) {
+            if id > UInt64(UInt32.max) { fallback = true }
+            locations[locationCount] = Int32(bitPattern: UInt32(truncatingIfNeeded: id))
+            locationCount += 1
+        }
+
+        @inline(__always)
+        mutating func value(_ v: UInt64) {
+            values[valueCount] = Int64(bitPattern: v)
+            valueCount += 1
+        }
+
+        /// Keeps the locations written since `start` as a new stack, or takes them back for an equal one.
+        mutating func internStack(from start: Int) -> Int32 {
+            let n = locationCount - start
+            let h = SequenceTable.hash(locations + start, count: n)
+            let locs = locations
+            let offsets = stackOffsets
+            let (id, isNew) = stackTable.intern(hash: h) { candidate in
+                let a = Int(offsets[Int(candidate)])
+                guard Int(offsets[Int(candidate) + 1]) - a == n else { return false }
+                for k in 0 ..< n where locs[a + k] != locs[start + k] { return false }
+                return true
+            }
+            if isNew {
+                stackOffsets.append(Int32(truncatingIfNeeded: locationCount))
+            } else {
+                locationCount = start
+            }
+            return id
+        }
+
+        /// Keeps the labels written since `start` as a new set, or takes them back for an equal one.
+        mutating func internLabelSet(from start: Int) -> Int32 {
+            let n = labelCount - start
+            if n == 0 { return 0 }
+            let h = SequenceTable.hash(labels + start, count: n)
+            let labs = labels
+            let offsets = labelSetOffsets
+            let (id, isNew) = labelSetTable.intern(hash: h) { candidate in
+                let a = Int(offsets[Int(candidate) + 1])
+                guard Int(offsets[Int(candidate) + 2]) - a == n else { return false }
+                for k in 0 ..< n where labs[a + k] != labs[start + k] { return false }
+                return true
+            }
+            if isNew {
+                labelSetOffsets.append(Int32(truncatingIfNeeded: labelCount))
+            } else {
+                labelCount = start
+            }
+            return id + 1  // set 0 is the empty set, outside the table
         }
     }
 
-    private mutating func decodeSample(_ m: UnsafeBufferPointer<UInt8>) throws(Failure) {
-        let valueStart = values.count
+    private static func decodeSample(_ m: UnsafeBufferPointer<UInt8>, into out: inout Output) throws(Failure) {
+        let valueStart = out.valueCount
+        let locationStart = out.locationCount
+        let labelStart = out.labelCount
         var i = 0
         while i < m.count {
-            let tag = try Self.varint(m, &i)
+            let tag = try varint(m, &i)
             let (field, wire) = (tag >> 3, Int(tag & 7))
             switch (field, wire) {
             case (1, 2):  // packed location ids
-                let count = try Self.length(m, &i)
+                let count = try length(m, &i)
                 let end = i + count
-                while i < end { appendLocation(try Self.varint(m, &i)) }
-                if i != end { throw Failure(reason: "sample[\(sampleCount)].location_id: packed field overruns") }
+                while i < end { out.location(try varint(m, &i)) }
+                if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].location_id: packed field overruns") }
             case (1, 0):
-                appendLocation(try Self.varint(m, &i))
+                out.location(try varint(m, &i))
             case (2, 2):  // packed values
-                let count = try Self.length(m, &i)
+                let count = try length(m, &i)
                 let end = i + count
-                while i < end { values.append(Int64(bitPattern: try Self.varint(m, &i))) }
-                if i != end { throw Failure(reason: "sample[\(sampleCount)].value: packed field overruns") }
+                while i < end { out.value(try varint(m, &i)) }
+                if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].value: packed field overruns") }
             case (2, 0):
-                values.append(Int64(bitPattern: try Self.varint(m, &i)))
+                out.value(try varint(m, &i))
             case (3, 2):
-                let count = try Self.length(m, &i)
-                let end = i + count
-                labels.append(try Self.label(UnsafeBufferPointer(rebasing: m[i ..< end])))
-                i = end
+                let count = try length(m, &i)
+                out.labels[out.labelCount] = try label(UnsafeBufferPointer(rebasing: m[i ..< i + count]))
+                out.labelCount += 1
+                i += count
             default:
-                try Self.skip(m, &i, wire: wire)
+                try skip(m, &i, wire: wire)
             }
         }
-        sampleCount += 1
-        locationOffsets.append(Int32(truncatingIfNeeded: locations.count))
-        labelOffsets.append(Int32(truncatingIfNeeded: labels.count))
-        valueCounts.append(Int32(truncatingIfNeeded: values.count - valueStart))
-    }
-
-    @inline(__always)
-    private mutating func appendLocation(_ id: UInt64) {
-        if id > UInt64(UInt32.max) { needsFallback = true }
-        locations.append(Int32(bitPattern: UInt32(truncatingIfNeeded: id)))
+        out.sampleStacks.append(out.internStack(from: locationStart))
+        out.sampleLabelSets.append(out.internLabelSet(from: labelStart))
+        out.valueCounts.append(Int32(truncatingIfNeeded: out.valueCount - valueStart))
     }
 
     private static func label(_ m: UnsafeBufferPointer<UInt8>) throws(Failure) -> Label {

@@ -42,7 +42,7 @@ import Testing
         var q = p
         let n = p.sampleTypes.count
         for s in 0 ..< p.sampleCount {
-            let leaf = p.locations[Int(p.sampleLocations[Int(p.sampleLocationOffsets[s])])]
+            let leaf = p.locations[Int(p.locations(ofSample: s).first!)]
             let function = p.functions[Int(p.lines[Int(leaf.firstLine)].function)]
             if leaf.lineCount > 0 && p.strings[Int(function.name)] == name {
                 for t in 0 ..< n { q.sampleValues[s * n + t] *= factor }

@@ -17,7 +17,8 @@ import Testing
         let gz = try Profile.decode(Fixtures.bytes("go-cpu-pyroscope.pb.gz"))
         #expect(raw.sampleCount == gz.sampleCount)
         #expect(raw.sampleValues == gz.sampleValues)
-        #expect(raw.sampleLocations == gz.sampleLocations)
+        #expect(raw.stackLocations == gz.stackLocations)
+        #expect(raw.sampleStacks == gz.sampleStacks)
         #expect(raw.strings == gz.strings)
     }
 
@@ -53,6 +54,26 @@ import Testing
         let p = try Profile.decode(Fixtures.bytes("edge-invalid-utf8.pb.gz"))
         // A name holding every byte 0x00...0xff must not be cut at its first NUL byte.
         #expect(p.strings.contains { $0.utf8.count > 200 && $0.hasPrefix("\u{0}\u{1}") })
+    }
+
+    @Test func stacksAndLabelSetsAreInterned() throws {
+        var b = PprofBuilder()
+        b.strings += ["span", "a", "b"]
+        b.samples = [
+            .init(locationIDs: [2, 1], values: [1], labels: [(key: 6, str: 7, num: 0)]),
+            .init(locationIDs: [1], values: [2]),
+            .init(locationIDs: [2, 1], values: [3], labels: [(key: 6, str: 8, num: 0)]),
+            .init(locationIDs: [2, 1], values: [4], labels: [(key: 6, str: 7, num: 0)]),
+        ]
+        for decoding in [SampleDecoding.handWritten, .protobufC] {
+            let p = try Profile.decode(b.encode(), limits: DecodeLimits(sampleDecoding: decoding))
+            #expect(p.stackCount == 2)
+            #expect(p.sampleStacks == [0, 1, 0, 0])
+            #expect(p.labelSetCount == 3)  // the empty set and two others
+            #expect(p.sampleLabelSets == [1, 0, 2, 1])
+            #expect(p.strings[Int(p.labels(ofSample: 2).first!.str)] == "b")
+            #expect(Array(p.locations(ofSample: 3)) == [1, 0])
+        }
     }
 
     @Test func internsDuplicateStrings() throws {
