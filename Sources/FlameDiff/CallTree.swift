@@ -99,7 +99,24 @@ public struct TreeShape: Sendable {
     }
 
     static func rankNames(_ names: [String]) -> [Int32] {
-        let order = names.indices.sorted { bytewiseLess(names[$0], names[$1]) }
+        // All names in one contiguous buffer, compared with memcmp: no String traffic in the sort.
+        var bytes: [UInt8] = []
+        var starts = [Int](repeating: 0, count: names.count + 1)
+        for (i, name) in names.enumerated() {
+            bytes.append(contentsOf: name.utf8)
+            starts[i + 1] = bytes.count
+        }
+        var order = Array(names.indices)
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            order.sort { a, b in
+                let la = starts[a + 1] - starts[a]
+                let lb = starts[b + 1] - starts[b]
+                let n = min(la, lb)
+                let r = n == 0 ? 0 : memcmp(base + starts[a], base + starts[b], n)
+                return r != 0 ? r < 0 : la < lb
+            }
+        }
         var rank = [Int32](repeating: 0, count: names.count)
         for (position, id) in order.enumerated() { rank[id] = Int32(position) }
         return rank

@@ -24,7 +24,8 @@ public enum Gunzip {
                 throw .corruptGzip("unexpected bytes after gzip member at offset \(offset)")
             }
             let (member, consumed) = try inflateMember(rest, decompressor: decompressor, limit: limit - output.count)
-            output.append(contentsOf: member)
+            // One member is the common case: keep its buffer rather than copy 100+ MB.
+            if output.isEmpty { output = member } else { output.append(contentsOf: member) }
             offset += consumed
         }
         return output

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A hand-written decoder for the one hot message of a pprof profile: `Sample`, usually most of its bytes.
 ///
 /// One pass over the top-level fields decodes every sample straight into flat arrays and copies all other
@@ -121,6 +125,13 @@ struct SampleDecoder {
         var labelSetOffsets: [Int32] = [0, 0]
         var stackTable: SequenceTable
         var labelSetTable: SequenceTable
+        /// Stacks by the raw bytes of their packed location field: most samples repeat a stack already seen,
+        /// and a byte match skips their varint decoding. A miss falls through to the content table, so ids
+        /// are the same as without the cache.
+        var byteTable: SequenceTable
+        var byteStarts: [UnsafePointer<UInt8>] = []
+        var byteLengths: [Int] = []
+        var byteStacks: [Int32] = []
         var fallback = false
 
         init(expectedSamples: Int) {
@@ -133,6 +144,7 @@ struct SampleDecoder {
             valueCounts.reserveCapacity(expectedSamples)
             stackTable = SequenceTable(expected: max(64, expectedSamples / 8))
             labelSetTable = SequenceTable(expected: 64)
+            byteTable = SequenceTable(expected: max(64, expectedSamples / 8))
         }
 
         @inline(__always)
@@ -140,6 +152,34 @@ struct SampleDecoder {
             if id > UInt64(UInt32.max) { fallback = true }
             locations[locationCount] = Int32(bitPattern: UInt32(truncatingIfNeeded: id))
             locationCount += 1
+        }
+
+        /// The stack whose packed location field had exactly these bytes, if one was seen.
+        mutating func cachedStack(bytes p: UnsafePointer<UInt8>, count n: Int, hash h: UInt64) -> Int32? {
+            let starts = byteStarts
+            let lengths = byteLengths
+            var found: Int32?
+            let (entry, isNew) = byteTable.intern(hash: h) { candidate in
+                lengths[Int(candidate)] == n && memcmp(starts[Int(candidate)], p, n) == 0
+            }
+            if isNew {
+                byteStarts.append(p)
+                byteLengths.append(n)
+                byteStacks.append(-1)  // filled once the stack is interned
+            } else {
+                found = byteStacks[Int(entry)]
+            }
+            return found
+        }
+
+        /// Writes the raw ids of an interned stack again, when a sample continues it with more fields.
+        mutating func rewrite(stack: Int32) {
+            let a = Int(stackOffsets[Int(stack)])
+            let b = Int(stackOffsets[Int(stack) + 1])
+            for k in a ..< b {
+                locations[locationCount] = locations[k]
+                locationCount += 1
+            }
         }
 
         @inline(__always)
@@ -194,14 +234,37 @@ struct SampleDecoder {
         let valueStart = out.valueCount
         let locationStart = out.locationCount
         let labelStart = out.labelCount
+        var locationFields = 0
+        var cached: Int32? = nil
+        var byteEntry = -1
         var i = 0
         while i < m.count {
             let tag = try varint(m, &i)
             let (field, wire) = (tag >> 3, Int(tag & 7))
+            if field == 1 {
+                locationFields += 1
+                // A stack split over several fields: write out the cached part before adding to it.
+                if let stack = cached {
+                    out.rewrite(stack: stack)
+                    cached = nil
+                }
+            }
             switch (field, wire) {
             case (1, 2):  // packed location ids
                 let count = try length(m, &i)
                 let end = i + count
+                if locationFields == 1 && count > 0 {
+                    let p = m.baseAddress! + i
+                    if let stack = out.cachedStack(bytes: p, count: count, hash: hashBytes(p, count)) {
+                        if stack >= 0 {
+                            cached = stack
+                            i = end
+                            continue
+                        }
+                    } else {
+                        byteEntry = out.byteStarts.count - 1
+                    }
+                }
                 while i < end { out.location(try varint(m, &i)) }
                 if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].location_id: packed field overruns") }
             case (1, 0):
@@ -222,9 +285,36 @@ struct SampleDecoder {
                 try skip(m, &i, wire: wire)
             }
         }
-        out.sampleStacks.append(out.internStack(from: locationStart))
+        if let stack = cached {
+            out.sampleStacks.append(stack)
+        } else {
+            let stack = out.internStack(from: locationStart)
+            // The byte entry stands for the whole stack only when the stack came in that one field.
+            if byteEntry >= 0 && locationFields == 1 { out.byteStacks[byteEntry] = stack }
+            out.sampleStacks.append(stack)
+        }
         out.sampleLabelSets.append(out.internLabelSet(from: labelStart))
         out.valueCounts.append(Int32(truncatingIfNeeded: out.valueCount - valueStart))
+    }
+
+    /// A fast hash of raw bytes, eight at a time.
+    @inline(__always)
+    static func hashBytes(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+        let raw = UnsafeRawPointer(p)
+        var h = UInt64(n) &* 0x9E37_79B9_7F4A_7C15
+        var k = 0
+        while k + 8 <= n {
+            h = SequenceTable.mix(h, raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+            k += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while k < n {
+            tail |= UInt64(p[k]) << shift
+            shift += 8
+            k += 1
+        }
+        return SequenceTable.mix(h, tail)
     }
 
     private static func label(_ m: UnsafeBufferPointer<UInt8>) throws(Failure) -> Label {
