@@ -30,7 +30,9 @@ public struct ChangeTable: Sendable {
     /// Every function present on either side, by self delta (largest increase first).
     public let rows: [FunctionChange]
 
+    /// `diff` must have been built with function totals (the default).
     public init(_ diff: DiffTree, normalization: DiffNormalization = .share) {
+        precondition(diff.hasFunctionTotals, "ChangeTable needs a DiffTree built with functionTotals: true")
         self.normalization = normalization
         leftTicks = diff.leftTicks
         rightTicks = diff.rightTicks

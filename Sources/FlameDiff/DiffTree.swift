@@ -29,6 +29,7 @@ public struct DiffTree: Sendable {
     public let rightTotal: [Int64]
     public let sampleType: ValueType
     /// Per function (name id of `shape.names`): flat and cum values of each side, as a top table counts them.
+    /// Empty when the tree was built without them (`functionTotals: false`).
     public let leftFlat: [Int64]
     public let rightFlat: [Int64]
     public let leftCum: [Int64]
@@ -41,9 +42,10 @@ public struct DiffTree: Sendable {
 
     /// Merges `baseline` and `comparison` for one sample type, chosen by name (or index into the first
     /// comparison profile, whose default it also takes, as pprof does); every profile must carry it.
+    /// `functionTotals`: also sum flat and cum per function for a `ChangeTable`; a flame graph does not need them.
     public init(
         baseline: [Profile], comparison: [Profile], options: TreeOptions = TreeOptions(),
-        construction: CallTree.Construction = .sorted
+        construction: CallTree.Construction = .sorted, functionTotals: Bool = true
     ) throws(FlameDiffError) {
         guard !baseline.isEmpty else { throw .noProfiles(side: "baseline") }
         guard let first = comparison.first else { throw .noProfiles(side: "comparison") }
@@ -77,6 +79,7 @@ public struct DiffTree: Sendable {
                     cum[c] += [Int64](repeating: 0, count: count - cum[c].count)
                 }
                 stamp += [Int32](repeating: -1, count: count - stamp.count)
+                if !functionTotals { continue }
                 accumulateFlatAndCum(
                     stacks: stacks, frames: frames, nameMap: nameMap, flat: &flat[column], cum: &cum[column],
                     stamp: &stamp, stackCounter: &stackCounter)
@@ -95,8 +98,12 @@ public struct DiffTree: Sendable {
                 names: interner.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: construction == .sorted),
             leftSelf: stride(from: 0, to: built.selfValues.count, by: 2).map { built.selfValues[$0] },
             rightSelf: stride(from: 1, to: built.selfValues.count, by: 2).map { built.selfValues[$0] },
-            sampleType: chosen, leftFlat: flat[0], rightFlat: flat[1], leftCum: cum[0], rightCum: cum[1])
+            sampleType: chosen, leftFlat: functionTotals ? flat[0] : [], rightFlat: functionTotals ? flat[1] : [],
+            leftCum: functionTotals ? cum[0] : [], rightCum: functionTotals ? cum[1] : [])
     }
+
+    /// Whether flat and cum per function were summed (a `ChangeTable` needs them).
+    public var hasFunctionTotals: Bool { leftFlat.count == names.count }
 
     /// A diff of two trees given as literal stacks (root first). For tests.
     public init(left: [([String], Int64)], right: [([String], Int64)]) {
@@ -156,6 +163,7 @@ public struct DiffTree: Sendable {
     /// Self values are scaled and rounded, totals recomputed, so every invariant still holds.
     public func scaledBaseline() -> DiffTree {
         guard leftTicks != 0 else { return self }
+        // Only scale what exists: function totals may have been left out.
         let factor = Double(rightTicks) / Double(leftTicks)
         func scale(_ v: Int64) -> Int64 { Int64((Double(v) * factor).rounded()) }
         return DiffTree(

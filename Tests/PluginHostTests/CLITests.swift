@@ -8,7 +8,7 @@ import Testing
         let r = try runFlamegraphAI(["info", Fixtures.profile("go-cpu-large.pb.gz").path])
         #expect(r.status == 0)
         #expect(r.stdoutText.contains("Sample types: 0:samples/count 1:cpu/nanoseconds"))
-        #expect(r.stdoutText.contains("Samples: 20430"))
+        #expect(r.stdoutText.contains("Samples: 20430 ("))
         #expect(r.stdoutText.contains("Period: 10000000 cpu/nanoseconds"))
         #expect(r.stdoutText.contains("Duration: 240.36s"))
         #expect(r.stdoutText.contains("Total cpu/nanoseconds: 240290000000"))

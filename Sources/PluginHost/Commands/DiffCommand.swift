@@ -51,9 +51,15 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         let limits = profileOptions.limits
+        var timer = PhaseTimer()
         let left = try baseline.map { try loadProfile($0, limits: limits).profile }
         let right = try comparison.map { try loadProfile($0, limits: limits).profile }
-        let diff = try DiffTree(baseline: left, comparison: right, options: profileOptions.treeOptions())
+        timer.mark("read+decode")
+        let diff = try DiffTree(
+            baseline: left, comparison: right, options: profileOptions.treeOptions(),
+            functionTotals: format == .table || format == .tsv)
+        timer.mark("diff tree (\(diff.nodeCount) nodes)")
+        defer { timer.mark("graph+export+write") }
         switch format {
         case .table:
             print(render(ChangeTable(diff, normalization: normalization), sampleType: diff.sampleType, rows: n), terminator: "")

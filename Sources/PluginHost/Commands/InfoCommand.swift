@@ -28,7 +28,7 @@ func describe(_ loaded: LoadedProfile) -> String {
     if !p.sampleTypes.isEmpty {
         out += "Default sample type: \(p.defaultSampleTypeIndex):\(p.sampleTypes[p.defaultSampleTypeIndex])\n"
     }
-    out += "Samples: \(p.sampleCount)\n"
+    out += "Samples: \(p.sampleCount) (\(p.stackCount) distinct stacks, \(p.labelSetCount - 1) distinct label sets)\n"
     out += "Locations: \(p.locations.count) (inlined: \(p.locations.filter { $0.lineCount > 1 }.count), without lines: \(p.locations.filter { $0.lineCount == 0 }.count))\n"
     out += "Functions: \(p.functions.count)\n"
     out += "Mappings: \(p.mappings.count)\n"

@@ -91,7 +91,9 @@ struct ProfileMethods: Sendable {
         let options = try params.treeOptions()
         let diff: DiffTree
         do {
-            diff = try DiffTree(baseline: baseline, comparison: comparison, options: options)
+            diff = try DiffTree(
+                baseline: baseline, comparison: comparison, options: options,
+                functionTotals: format == .table || format == .tsv)
         } catch {
             throw RPCError.badRequest(error)
         }
