@@ -18,6 +18,23 @@ func bytewiseLess(_ a: String, _ b: String) -> Bool {
     }
 }
 
+/// Children of every node as one flat list: node `p`'s children are `list[offsets[p] ..< offsets[p+1]]`,
+/// in index order. `parent[0]` is the root's (ignored); every other parent index is smaller than its child's.
+func childIndex(parent: [Int32]) -> (offsets: [Int32], list: [Int32]) {
+    let n = parent.count
+    var offsets = [Int32](repeating: 0, count: n + 1)
+    for i in 1 ..< max(n, 1) { offsets[Int(parent[i]) + 1] += 1 }
+    for i in 0 ..< n { offsets[i + 1] += offsets[i] }
+    var fill = offsets
+    var list = [Int32](repeating: 0, count: max(0, n - 1))
+    for i in 1 ..< max(n, 1) {
+        let p = Int(parent[i])
+        list[Int(fill[p])] = Int32(i)
+        fill[p] += 1
+    }
+    return (offsets, list)
+}
+
 /// The shape of a tree: names, parents, depths and children sorted bytewise by name.
 /// Node 0 is the virtual root; a parent always has a smaller index than its children.
 public struct TreeShape: Sendable {
@@ -64,19 +81,8 @@ public struct TreeShape: Sendable {
         self.nameRank = rank
         let n = nodeName.count
         var depth = [Int32](repeating: 0, count: n)
-        var counts = [Int32](repeating: 0, count: n + 1)
-        for i in 1 ..< max(n, 1) {
-            depth[i] = depth[Int(parent[i])] + 1
-            counts[Int(parent[i]) + 1] += 1
-        }
-        for i in 0 ..< n { counts[i + 1] += counts[i] }
-        var fill = counts
-        var list = [Int32](repeating: 0, count: max(0, n - 1))
-        for i in 1 ..< max(n, 1) {
-            let p = Int(parent[i])
-            list[Int(fill[p])] = Int32(i)
-            fill[p] += 1
-        }
+        for i in 1 ..< max(n, 1) { depth[i] = depth[Int(parent[i])] + 1 }
+        var (counts, list) = childIndex(parent: parent)
         for p in 0 ..< n where !childrenSorted && counts[p + 1] - counts[p] > 1 {
             list[Int(counts[p]) ..< Int(counts[p + 1])].sort { rank[Int(nodeName[Int($0)])] < rank[Int(nodeName[Int($1)])] }
         }

@@ -101,16 +101,7 @@ public struct DiffFlameGraph: Sendable {
             if children.contains(where: { !kept[Int($0)] }) { stack.append((-(node + 1), id, lvl + 1)) }
             for c in children.reversed() where kept[Int(c)] { stack.append((c, id, lvl + 1)) }
         }
-        var counts = [Int32](repeating: 0, count: outName.count + 1)
-        for i in 1 ..< max(outName.count, 1) { counts[Int(outParent[i]) + 1] += 1 }
-        for i in 0 ..< outName.count { counts[i + 1] += counts[i] }
-        var fill = counts
-        var list = [Int32](repeating: 0, count: max(0, outName.count - 1))
-        for i in 1 ..< max(outName.count, 1) {
-            let p = Int(outParent[i])
-            list[Int(fill[p])] = Int32(i)
-            fill[p] += 1
-        }
+        let (counts, list) = childIndex(parent: outParent)
         self.names = names
         self.nodeName = outName
         self.level = outLevel

@@ -163,16 +163,7 @@ public struct FlameGraph: Sendable {
         names.append(Self.rootName)
         if !outName.isEmpty { outName[0] = Int32(names.count - 1) }
 
-        var counts = [Int32](repeating: 0, count: outName.count + 1)
-        for i in 1 ..< max(outName.count, 1) { counts[Int(outParent[i]) + 1] += 1 }
-        for i in 0 ..< outName.count { counts[i + 1] += counts[i] }
-        var fill = counts
-        var list = [Int32](repeating: 0, count: max(0, outName.count - 1))
-        for i in 1 ..< max(outName.count, 1) {
-            let p = Int(outParent[i])
-            list[Int(fill[p])] = Int32(i)
-            fill[p] += 1
-        }
+        let (counts, list) = childIndex(parent: outParent)
         self.names = names
         self.nodeName = outName
         self.total = outTotal

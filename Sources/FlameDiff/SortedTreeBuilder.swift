@@ -41,7 +41,6 @@ enum SortedTreeBuilder {
                 }
             }
         }
-        var sequences = [UInt32](repeating: 0, count: total)
         var sequenceStart: [Int32] = []
         var sequenceLength: [Int32] = []
         var sequenceColumn: [UInt8] = []
@@ -51,7 +50,8 @@ enum SortedTreeBuilder {
         sequenceLength.reserveCapacity(stackCount)
         sequenceColumn.reserveCapacity(stackCount)
         sequenceValue.reserveCapacity(stackCount)
-        sequences.withUnsafeMutableBufferPointer { out in
+        // Written once, never zero-filled first.
+        let sequences = [UInt32](unsafeUninitializedCapacity: max(total, 1)) { out, written in
             var k = 0
             for source in sources {
                 // Per location, its frames' big-endian ranks, outermost first.
@@ -79,22 +79,28 @@ enum SortedTreeBuilder {
                     }
                 }
             }
+            written = k
         }
 
-        var order = Array(0 ..< Int32(stackCount))
+        // Sort keys carry what the comparison needs, so it reads no other array.
+        struct Key {
+            var start: Int32
+            var length: Int32
+            var index: Int32
+        }
+        var keys = (0 ..< stackCount).map { Key(start: sequenceStart[$0], length: sequenceLength[$0], index: Int32($0)) }
         sequences.withUnsafeBufferPointer { seq in
             let base = seq.baseAddress!
-            order.sort { a, b in
-                let la = Int(sequenceLength[Int(a)])
-                let lb = Int(sequenceLength[Int(b)])
-                let n = min(la, lb)
+            keys.sort { a, b in
+                let n = Int(min(a.length, b.length))
                 if n > 0 {
-                    let r = memcmp(base + Int(sequenceStart[Int(a)]), base + Int(sequenceStart[Int(b)]), n * 4)
+                    let r = memcmp(base + Int(a.start), base + Int(b.start), n * 4)
                     if r != 0 { return r < 0 }
                 }
-                return la < lb
+                return a.length < b.length
             }
         }
+        let order = keys.map(\.index)
 
         var nodeName: [Int32] = [-1]
         var parent: [Int32] = [-1]

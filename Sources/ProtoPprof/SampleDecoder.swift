@@ -132,6 +132,11 @@ struct SampleDecoder {
         var byteStarts: [UnsafePointer<UInt8>] = []
         var byteLengths: [Int] = []
         var byteStacks: [Int32] = []
+        /// Label sets by the raw bytes of a sample's run of label fields, the same way.
+        var labelByteTable: SequenceTable
+        var labelByteStarts: [UnsafePointer<UInt8>] = []
+        var labelByteLengths: [Int] = []
+        var labelByteSets: [Int32] = []
         var fallback = false
 
         init(expectedSamples: Int) {
@@ -145,6 +150,7 @@ struct SampleDecoder {
             stackTable = SequenceTable(expected: max(64, expectedSamples / 8))
             labelSetTable = SequenceTable(expected: 64)
             byteTable = SequenceTable(expected: max(64, expectedSamples / 8))
+            labelByteTable = SequenceTable(expected: 64)
         }
 
         @inline(__always)
@@ -170,6 +176,33 @@ struct SampleDecoder {
                 found = byteStacks[Int(entry)]
             }
             return found
+        }
+
+        /// The label set whose run of label fields had exactly these bytes, if one was seen; -1 when the bytes
+        /// were seen but their set is not known yet. A new entry is left for `labelByteSets` to fill.
+        mutating func cachedLabelSet(bytes p: UnsafePointer<UInt8>, count n: Int) -> Int32? {
+            let starts = labelByteStarts
+            let lengths = labelByteLengths
+            let (entry, isNew) = labelByteTable.intern(hash: hashBytes(p, n)) { candidate in
+                lengths[Int(candidate)] == n && memcmp(starts[Int(candidate)], p, n) == 0
+            }
+            if isNew {
+                labelByteStarts.append(p)
+                labelByteLengths.append(n)
+                labelByteSets.append(-1)
+                return nil
+            }
+            return labelByteSets[Int(entry)]
+        }
+
+        /// Writes the labels of an interned set again, when a sample adds labels after a cached run.
+        mutating func rewrite(labelSet: Int32) {
+            let a = Int(labelSetOffsets[Int(labelSet)])
+            let b = Int(labelSetOffsets[Int(labelSet) + 1])
+            for k in a ..< b {
+                labels[labelCount] = labels[k]
+                labelCount += 1
+            }
         }
 
         /// Writes the raw ids of an interned stack again, when a sample continues it with more fields.
@@ -237,10 +270,43 @@ struct SampleDecoder {
         var locationFields = 0
         var cached: Int32? = nil
         var byteEntry = -1
+        var labelRuns = 0
+        var cachedLabels: Int32? = nil
+        var labelByteEntry = -1
+        var previousWasLabel = false
         var i = 0
         while i < m.count {
+            let fieldStart = i
             let tag = try varint(m, &i)
             let (field, wire) = (tag >> 3, Int(tag & 7))
+            let isLabel = field == 3 && wire == 2
+            defer { previousWasLabel = isLabel }
+            if isLabel && i == fieldStart + 1 && !previousWasLabel {
+                // The start of a run of label fields: look the whole run up by its bytes.
+                labelRuns += 1
+                if let set = cachedLabels {
+                    out.rewrite(labelSet: set)
+                    cachedLabels = nil
+                }
+                if labelRuns == 1 {
+                    var end = fieldStart
+                    while end < m.count && m[end] == 0x1A {
+                        var j = end + 1
+                        let n = try length(m, &j)
+                        end = j + n
+                    }
+                    let p = m.baseAddress! + fieldStart
+                    if let set = out.cachedLabelSet(bytes: p, count: end - fieldStart) {
+                        if set >= 0 {
+                            cachedLabels = set
+                            i = end
+                            continue
+                        }
+                    } else {
+                        labelByteEntry = out.labelByteStarts.count - 1
+                    }
+                }
+            }
             if field == 1 {
                 locationFields += 1
                 // A stack split over several fields: write out the cached part before adding to it.
@@ -293,7 +359,13 @@ struct SampleDecoder {
             if byteEntry >= 0 && locationFields == 1 { out.byteStacks[byteEntry] = stack }
             out.sampleStacks.append(stack)
         }
-        out.sampleLabelSets.append(out.internLabelSet(from: labelStart))
+        if let set = cachedLabels {
+            out.sampleLabelSets.append(set)
+        } else {
+            let set = out.internLabelSet(from: labelStart)
+            if labelByteEntry >= 0 && labelRuns == 1 { out.labelByteSets[labelByteEntry] = set }
+            out.sampleLabelSets.append(set)
+        }
         out.valueCounts.append(Int32(truncatingIfNeeded: out.valueCount - valueStart))
     }
 

@@ -133,6 +133,30 @@ import Testing
         #expect(p == (try Profile.decode(w.bytes, limits: DecodeLimits(sampleDecoding: .protobufC))))
     }
 
+    @Test func byteCachesHandleSplitStacksAndInterleavedLabels() throws {
+        // The decoder caches stacks and label sets by raw bytes; these samples reuse the same bytes in
+        // ways the cache must not be fooled by: a stack continued by another field, labels split by values.
+        var w = ProtobufWriter()
+        w.message(1) { m in m.int(1, 1); m.int(2, 2) }
+        func label(_ m: inout ProtobufWriter, _ str: Int64) { m.message(3) { l in l.int(1, 5); l.int(2, str) } }
+        w.message(2) { m in m.packed(1, [2, 1]); m.int(2, 1); label(&m, 6) }
+        w.message(2) { m in m.packed(1, [2, 1]); m.uint(1, 1); m.int(2, 2); label(&m, 6) }  // same bytes, longer stack
+        w.message(2) { m in m.packed(1, [2, 1]); label(&m, 6); m.int(2, 3); label(&m, 7) }  // same label run, then more
+        w.message(2) { m in m.packed(1, [2, 1]); m.int(2, 4); label(&m, 6) }
+        w.message(4) { m in m.uint(1, 1); m.message(4) { l in l.uint(1, 1) } }
+        w.message(4) { m in m.uint(1, 2); m.message(4) { l in l.uint(1, 2) } }
+        w.message(5) { m in m.uint(1, 1); m.int(2, 3) }
+        w.message(5) { m in m.uint(1, 2); m.int(2, 4) }
+        for s in ["", "cpu", "nanoseconds", "main", "work", "k", "v1", "v2"] { w.bytes(6, Array(s.utf8)) }
+        let fast = try Profile.decode(w.bytes)
+        let reference = try Profile.decode(w.bytes, limits: DecodeLimits(sampleDecoding: .protobufC))
+        #expect(fast == reference)
+        #expect(Array(fast.locations(ofSample: 1)) == [1, 0, 0])
+        #expect(fast.labels(ofSample: 2).count == 2)
+        #expect(fast.sampleStacks == [0, 1, 0, 0])
+        #expect(fast.sampleLabelSets == [1, 1, 2, 1])
+    }
+
     @Test func truncatedSampleIsMalformed() throws {
         var bytes = PprofBuilder().encode()
         // Cut inside the first sample message: its length now runs past the end.

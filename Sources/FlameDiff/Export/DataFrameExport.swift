@@ -18,6 +18,21 @@ public enum DataFrameExport {
     public static func writeJSON(_ graph: FlameGraph, to w: inout JSONWriter) {
         let (labelTexts, labels) = enumerate(graph.nodeCount) { $0 == 0 ? FlameGraph.rootName : graph.name(of: $0) }
         let unit = grafanaUnit(graph.sampleType.unit)
+        writeFrame(
+            [
+                .number("level", unit: nil, graph.level.map { Int64($0) }), .number("value", unit: unit, graph.total),
+                .number("self", unit: unit, graph.selfValue), .enumeration("label", texts: labelTexts, labels),
+            ], custom: [:], to: &w)
+    }
+
+    /// One column of a frame: int64 numbers (with a Grafana unit) or an enum's indexes with its texts.
+    enum Column {
+        case number(String, unit: String?, [Int64])
+        case enumeration(String, texts: [String], [Int64])
+    }
+
+    /// Grafana's data-frame JSON: `{schema: {name, meta, fields}, data: {values}}`, one array per column.
+    static func writeFrame(_ columns: [Column], custom: [String: String], to w: inout JSONWriter) {
         w.beginObject()
         w.key("schema")
         w.beginObject()
@@ -27,23 +42,35 @@ public enum DataFrameExport {
         w.beginObject()
         w.key("preferredVisualisationType")
         w.string("flamegraph")
+        if !custom.isEmpty {
+            w.key("custom")
+            w.beginObject()
+            for key in custom.keys.sorted() {
+                w.key(key)
+                w.string(custom[key]!)
+            }
+            w.endObject()
+        }
         w.endObject()
         w.key("fields")
         w.beginArray()
-        numberField("level", unit: nil, to: &w)
-        numberField("value", unit: unit, to: &w)
-        numberField("self", unit: unit, to: &w)
-        enumField("label", texts: labelTexts, to: &w)
+        for column in columns {
+            switch column {
+            case .number(let name, let unit, _): numberField(name, unit: unit, to: &w)
+            case .enumeration(let name, let texts, _): enumField(name, texts: texts, to: &w)
+            }
+        }
         w.endArray()
         w.endObject()
         w.key("data")
         w.beginObject()
         w.key("values")
         w.beginArray()
-        w.intArray(graph.level.lazy.map { Int64($0) })
-        w.intArray(graph.total)
-        w.intArray(graph.selfValue)
-        w.intArray(labels)
+        for column in columns {
+            switch column {
+            case .number(_, _, let values), .enumeration(_, _, let values): w.intArray(values)
+            }
+        }
         w.endArray()
         w.endObject()
         w.endObject()

@@ -50,17 +50,7 @@ public struct FlameGraphDiffLevels: Sendable, Equatable {
     /// Pyroscope's fields plus `normalization`, which says how the two sides compare.
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
-        w.key("names")
-        w.stringArray(names)
-        w.key("levels")
-        w.beginArray()
-        for level in levels {
-            w.beginObject()
-            w.key("values")
-            w.intArray(level)
-            w.endObject()
-        }
-        w.endArray()
+        writeNamesAndLevels(names, levels, to: &w)
         w.key("total")
         w.int(total)
         w.key("maxSelf")
@@ -87,44 +77,12 @@ extension DataFrameExport {
     public static func writeJSON(_ graph: DiffFlameGraph, to w: inout JSONWriter) {
         let (labelTexts, labels) = enumerate(graph.nodeCount) { graph.name(of: $0) }
         let unit = grafanaUnit(graph.sampleType.unit)
-        w.beginObject()
-        w.key("schema")
-        w.beginObject()
-        w.key("name")
-        w.string("response")
-        w.key("meta")
-        w.beginObject()
-        w.key("preferredVisualisationType")
-        w.string("flamegraph")
-        w.key("custom")
-        w.beginObject()
-        w.key("normalization")
-        w.string(graph.normalization.rawValue)
-        w.endObject()
-        w.endObject()
-        w.key("fields")
-        w.beginArray()
-        numberField("level", unit: nil, to: &w)
-        enumField("label", texts: labelTexts, to: &w)
-        numberField("value", unit: unit, to: &w)
-        numberField("self", unit: unit, to: &w)
-        numberField("valueRight", unit: unit, to: &w)
-        numberField("selfRight", unit: unit, to: &w)
-        w.endArray()
-        w.endObject()
-        w.key("data")
-        w.beginObject()
-        w.key("values")
-        w.beginArray()
-        w.intArray(graph.level.lazy.map { Int64($0) })
-        w.intArray(labels)
-        w.intArray(graph.leftTotal)
-        w.intArray(graph.leftSelf)
-        w.intArray(graph.rightTotal)
-        w.intArray(graph.rightSelf)
-        w.endArray()
-        w.endObject()
-        w.endObject()
+        writeFrame(
+            [
+                .number("level", unit: nil, graph.level.map { Int64($0) }), .enumeration("label", texts: labelTexts, labels),
+                .number("value", unit: unit, graph.leftTotal), .number("self", unit: unit, graph.leftSelf),
+                .number("valueRight", unit: unit, graph.rightTotal), .number("selfRight", unit: unit, graph.rightSelf),
+            ], custom: ["normalization": graph.normalization.rawValue], to: &w)
     }
 
     public static func json(_ graph: DiffFlameGraph) -> [UInt8] {

@@ -43,17 +43,7 @@ public struct FlameGraphLevels: Sendable, Equatable {
     /// `{"names":[…],"levels":[{"values":[…]}],"total":N,"maxSelf":N}` (numbers as JSON numbers).
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
-        w.key("names")
-        w.stringArray(names)
-        w.key("levels")
-        w.beginArray()
-        for level in levels {
-            w.beginObject()
-            w.key("values")
-            w.intArray(level)
-            w.endObject()
-        }
-        w.endArray()
+        writeNamesAndLevels(names, levels, to: &w)
         w.key("total")
         w.int(total)
         w.key("maxSelf")
@@ -84,4 +74,19 @@ func reverseAndDeltaEncode(_ levels: inout [[Int64]], stride: Int, xColumns: [In
             }
         }
     }
+}
+
+/// `"names":[…],"levels":[{"values":[…]},…]`, shared by the flame graph and the diff.
+func writeNamesAndLevels(_ names: [String], _ levels: [[Int64]], to w: inout JSONWriter) {
+    w.key("names")
+    w.stringArray(names)
+    w.key("levels")
+    w.beginArray()
+    for level in levels {
+        w.beginObject()
+        w.key("values")
+        w.intArray(level)
+        w.endObject()
+    }
+    w.endArray()
 }
