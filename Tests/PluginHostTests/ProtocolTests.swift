@@ -209,6 +209,28 @@ import Testing
         #expect(rpc.waitForExit() == 0)
     }
 
+    @Test func theResultCacheNeverChangesAnAnswer() throws {
+        let cached = try RPCProcess()
+        let cold = try RPCProcess(arguments: ["--cache-bytes", "0"])
+        let fib = try base64Profile("go-cpu-fib.pb.gz")
+        let params: [[String: Any]] = [
+            ["profile": ["pprof": fib], "maxNodes": 20], ["profile": ["pprof": fib], "maxNodes": 20],
+            ["profile": ["pprof": fib], "maxNodes": 21], ["profile": ["pprof": try base64Profile("go-cpu-benchmark.pb.gz")], "maxNodes": 20],
+        ]
+        var answers: [String] = []
+        for (i, p) in params.enumerated() {
+            cached.request(i, "profile.flamegraph", p)
+            cold.request(i, "profile.flamegraph", p)
+            let a = try JSONSerialization.data(withJSONObject: cached.response(id: i)!["result"]!, options: .sortedKeys)
+            let b = try JSONSerialization.data(withJSONObject: cold.response(id: i)!["result"]!, options: .sortedKeys)
+            #expect(a == b, "request \(i)")
+            answers.append(String(decoding: a, as: UTF8.self))
+        }
+        #expect(answers[0] == answers[1])
+        #expect(answers[0] != answers[2])
+        #expect(answers[0] != answers[3])
+    }
+
     @Test func progressNotificationsCarryTheRequestID() throws {
         let rpc = try RPCProcess()
         rpc.request("p1", "profile.top", ["profile": ["pprof": try base64Profile("go-cpu-fib.pb.gz")], "progress": true])

@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("record"), help: "Mirror every request line to FILE.requests.jsonl and every answer to FILE.responses.jsonl.")
     var record: String?
 
+    @Option(name: .customLong("cache-bytes"), help: "Budget of the result cache for repeated profile requests (0 disables it).")
+    var cacheBytes: Int = 256 << 20
+
     @Flag(name: .customLong("test-methods"), help: .hidden)
     var testMethods = false
 
@@ -57,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxConcurrent = maxConcurrent
         config.graceSeconds = graceSeconds
         config.testMethods = testMethods
+        config.cacheBytes = max(0, cacheBytes)
         config.source.limits = DecodeLimits(maxInflatedBytes: maxInflatedBytes)
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }

@@ -9,6 +9,8 @@ struct ServerConfig: Sendable {
     var graceSeconds = 10.0
     var source = ProfileSource(limits: .init(), allowedDirectory: nil)
     var testMethods = false
+    /// Budget of the result cache in bytes; 0 disables it.
+    var cacheBytes = 256 << 20
 }
 
 /// What a handler knows of its request: its id, and a way to report progress tied to it.
@@ -34,6 +36,7 @@ struct Dispatcher: Sendable {
     let config: ServerConfig
     let profiles: ProfileMethods
     let grafana: GrafanaMethods
+    let cache: ResultCache
 
     static let protocolVersion = "1.0"
     static let methods = [
@@ -45,6 +48,7 @@ struct Dispatcher: Sendable {
         self.config = config
         profiles = ProfileMethods(source: config.source)
         grafana = GrafanaMethods(profiles: profiles)
+        cache = ResultCache(maxBytes: config.cacheBytes)
     }
 
     func handle(_ method: String, _ raw: JSONValue?, _ context: RequestContext) async throws(RPCError) -> JSONValue {
@@ -69,9 +73,14 @@ struct Dispatcher: Sendable {
             return try await offload { () throws(RPCError) in try grafana.queryData(params) }
         case "profile.info", "profile.top", "profile.flamegraph", "profile.diff":
             let profiles = self.profiles
+            let cache = self.cache
             let wantsProgress = try params.bool("progress") ?? false
             if wantsProgress { await context.progress(["stage": "started", "method": .string(method)]) }
-            let result = try await offload { () throws(RPCError) in try Self.call(profiles, method, params) }
+            let result = try await offload { () throws(RPCError) in
+                try cache.value(ResultCache.key(method: method, params: params)) { () throws(RPCError) in
+                    try Self.call(profiles, method, params)
+                }
+            }
             if wantsProgress { await context.progress(["stage": "done", "method": .string(method)]) }
             return result
         case "debug.sleep" where config.testMethods:
@@ -113,6 +122,7 @@ struct Dispatcher: Sendable {
                 "maxDecodeMemoryBytes": .int(Int64(config.source.limits.maxDecodeMemoryBytes)),
                 "maxFlameGraphNodes": .int(Int64(FlameGraph.maxMaxNodes)),
                 "shutdownGraceSeconds": .double(config.graceSeconds),
+                "resultCacheBytes": .int(Int64(config.cacheBytes)),
             ],
             "profileInput": config.source.allowedDirectory == nil ? ["pprof"] : ["pprof", "path"],
         ]
