@@ -19,6 +19,11 @@ let package = Package(
         .systemLibrary(
             name: "CDeflate", path: "Sources/CDeflate",
             pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl",
+            pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Typed wrappers for libcurl's variadic setopt/getinfo.
+        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim"),
         // Generated protobuf-c code for profile.proto (scripts/gen-proto) and the arena decoder.
         .target(name: "CPprofShim", dependencies: ["CProtobufC"], path: "Sources/CPprofShim"),
 
@@ -26,6 +31,8 @@ let package = Package(
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
         // model -> call trees, flame graphs, diffs, exports
         .target(name: "FlameDiff", dependencies: ["ProtoPprof"]),
+        // OpenAI-compatible chat completions over libcurl; knows nothing of profiles
+        .target(name: "LLMGateway", dependencies: ["CCurlShim", "CCurl"]),
         // the executable: CLI, JSON-RPC server, replay harness
         .executableTarget(
             name: "PluginHost",
@@ -39,6 +46,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )

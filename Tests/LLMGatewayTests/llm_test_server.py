@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""A local OpenAI-compatible test server for the gateway tests (Python standard library only).
+
+Listens on 127.0.0.1 with an ephemeral port and prints `PORT <n>` on its first stdout line. Speaks:
+  POST /v1/chat/completions                                          (openai mode)
+  POST /api/plugins/grafana-llm-app/resources/llm/v1/chat/completions (Grafana LLM app, current route)
+  POST /api/plugins/grafana-llm-app/resources/openai/v1/chat/completions (deprecated route, still served)
+  GET  /api/plugins/grafana-llm-app/health                           (the LLM app's health)
+Requests need `Authorization: Bearer <token>` equal to --token; otherwise 401 with an error body that
+echoes the presented credential (so tests can prove the client never repeats it).
+
+Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model `fault:NAME[=ARG]`:
+  slow=MS        wait MS milliseconds before answering
+  stall=N        (streaming) send N chunks, then hold the connection open without sending anything
+  close          close the connection without a response
+  429=SECONDS    answer 429 with Retry-After
+  500            answer 500 with an OpenAI-style error body
+  invalid-json   answer 200 with a body that is not JSON
+  broken-sse     (streaming) send one valid chunk, then a data line that is not JSON, then close
+  huge=MB        answer 200 with a body of MB megabytes
+  midstream-error (streaming) send a chunk, then an OpenAI error object in a data line
+Replies echo the last user message: "echo: <text>"; streamed in word-sized chunks with a random "p"
+padding field (as the LLM app adds), keep-alive comments and CRLF line endings when --crlf is given.
+"""
+import json
+import random
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOKEN = "test-token"
+CRLF = False
+ROUTES = (
+    "/v1/chat/completions",
+    "/api/plugins/grafana-llm-app/resources/llm/v1/chat/completions",
+    "/api/plugins/grafana-llm-app/resources/openai/v1/chat/completions",
+)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _json(self, status, obj, extra=None):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorized(self):
+        auth = self.headers.get("Authorization", "")
+        if auth == f"Bearer {TOKEN}":
+            return True
+        self._json(401, {"error": {"message": f"invalid credential: {auth}", "type": "invalid_request_error"}})
+        return False
+
+    def do_GET(self):
+        if self.path.startswith("/api/plugins/grafana-llm-app/health"):
+            if not self._authorized():
+                return
+            self._json(200, {"status": "OK", "message": "", "details": {
+                "llmProvider": {"configured": True, "ok": True, "models": {"base": {"ok": True}, "large": {"ok": True}}},
+                "vector": {"enabled": False, "ok": False}, "version": "test"}})
+            return
+        self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        if self.path not in ROUTES:
+            self._json(404, {"error": {"message": "not found"}})
+            return
+        if not self._authorized():
+            return
+        try:
+            req = json.loads(raw)
+        except Exception:
+            self._json(400, {"error": {"message": "request is not JSON"}})
+            return
+        fault = self.headers.get("X-Test-Fault", "")
+        model = str(req.get("model", ""))
+        if model.startswith("fault:"):
+            fault = model[len("fault:"):]
+        name, _, arg = fault.partition("=")
+        messages = req.get("messages") or [{}]
+        text = "echo: " + str(messages[-1].get("content", ""))
+
+        if name == "slow":
+            time.sleep(int(arg or "1000") / 1000)
+        if name == "close":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        if name == "429":
+            self._json(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, {"Retry-After": arg or "1"})
+            return
+        if name == "500":
+            self._json(500, {"error": {"message": "the provider failed", "type": "server_error"}})
+            return
+        if name == "invalid-json":
+            body = b"{this is not json"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if name == "huge":
+            size = int(float(arg or "32") * 1024 * 1024)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            chunk = b"x" * 65536
+            sent = 0
+            try:
+                while sent < size:
+                    n = min(len(chunk), size - sent)
+                    self.wfile.write(chunk[:n])
+                    sent += n
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            return
+
+        if req.get("stream"):
+            self._stream(req, text, name, arg)
+            return
+        self._json(200, {
+            "id": "chatcmpl-test", "object": "chat.completion", "created": 1700000000, "model": model or "test",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split()), "total_tokens": 10 + len(text.split())},
+        })
+
+    def _stream(self, req, text, fault, arg):
+        nl = b"\r\n" if CRLF else b"\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+        def chunk(delta, finish=None):
+            obj = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1700000000,
+                   "model": req.get("model", "test"), "p": "p" * random.randint(1, 20),
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return b"data: " + json.dumps(obj).encode() + nl + nl
+
+        try:
+            self.wfile.write(b": keep-alive" + nl + nl)
+            self.wfile.write(chunk({"role": "assistant"}))
+            words = text.split(" ")
+            for i, word in enumerate(words):
+                if fault == "stall" and i >= int(arg or "1"):
+                    self.wfile.flush()
+                    time.sleep(60)
+                    return
+                if fault == "broken-sse" and i == 1:
+                    self.wfile.write(b"data: {\"choices\": [ this is broken" + nl + nl)
+                    self.wfile.flush()
+                    return
+                if fault == "midstream-error" and i == 1:
+                    self.wfile.write(b"data: " + json.dumps({"error": {"message": "provider failed mid-stream", "type": "server_error"}}).encode() + nl + nl)
+                    self.wfile.flush()
+                    return
+                piece = word if i == 0 else " " + word
+                # Split one event across two writes to exercise the client's framing.
+                data = chunk({"content": piece})
+                self.wfile.write(data[:7])
+                self.wfile.flush()
+                self.wfile.write(data[7:])
+                self.wfile.flush()
+            self.wfile.write(chunk({}, "stop"))
+            self.wfile.write(b"data: [DONE]" + nl + nl)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def main():
+    global TOKEN, CRLF
+    args = sys.argv[1:]
+    while args:
+        a = args.pop(0)
+        if a == "--token":
+            TOKEN = args.pop(0)
+        elif a == "--crlf":
+            CRLF = True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    # Stop when the parent closes our stdin, so a crashed test leaves nothing behind.
+    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
