@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "FlameDiff",
+                "ProtoPprof", "FlameDiff", "LLMGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

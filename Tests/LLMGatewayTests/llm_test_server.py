@@ -19,6 +19,10 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   broken-sse     (streaming) send one valid chunk, then a data line that is not JSON, then close
   huge=MB        answer 200 with a body of MB megabytes
   midstream-error (streaming) send a chunk, then an OpenAI error object in a data line
+  429-once=KEY   answer 429 (Retry-After: 1) the first time KEY is seen, then normally
+  500-once=KEY   answer 500 the first time KEY is seen, then normally
+GET /v1/models lists the models (openai mode's health check).
+With --legacy it serves only the LLM app's older /openai/v1/... routes (404 on /llm/v1/...).
 Replies echo the last user message: "echo: <text>"; streamed in word-sized chunks with a random "p"
 padding field (as the LLM app adds), keep-alive comments and CRLF line endings when --crlf is given.
 """
@@ -31,6 +35,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOKEN = "test-token"
+LEGACY = False
+SEEN = set()
+SEEN_LOCK = threading.Lock()
 CRLF = False
 ROUTES = (
     "/v1/chat/completions",
@@ -63,6 +70,11 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self):
+        if self.path == "/v1/models":
+            if not self._authorized():
+                return
+            self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+            return
         if self.path.startswith("/api/plugins/grafana-llm-app/health"):
             if not self._authorized():
                 return
@@ -75,7 +87,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
-        if self.path not in ROUTES:
+        if self.path not in ROUTES or (LEGACY and "/resources/llm/" in self.path):
             self._json(404, {"error": {"message": "not found"}})
             return
         if not self._authorized():
@@ -93,6 +105,16 @@ class Handler(BaseHTTPRequestHandler):
         messages = req.get("messages") or [{}]
         text = "echo: " + str(messages[-1].get("content", ""))
 
+        if name in ("429-once", "500-once"):
+            with SEEN_LOCK:
+                first = arg not in SEEN
+                SEEN.add(arg)
+            if first and name == "429-once":
+                self._json(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, {"Retry-After": "1"})
+                return
+            if first:
+                self._json(500, {"error": {"message": "transient failure", "type": "server_error"}})
+                return
         if name == "slow":
             time.sleep(int(arg or "1000") / 1000)
         if name == "close":
@@ -194,6 +216,8 @@ def main():
             TOKEN = args.pop(0)
         elif a == "--crlf":
             CRLF = True
+        elif a == "--legacy":
+            LEGACY = True  # an older LLM app: only the /openai/v1/... resource routes
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)

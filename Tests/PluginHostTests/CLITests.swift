@@ -100,3 +100,26 @@ import Testing
         #expect(r.stderr.contains("--vs"))
     }
 }
+
+@Suite struct LLMCLITests {
+    @Test func askStreamsAndHealthReports() throws {
+        let server = try LLMTestServer(token: "sk-cli-key-777")
+        let env = ["FLAMEGRAPH_AI_LLM_URL": server.baseURL, "FLAMEGRAPH_AI_LLM_MODE": "openai", "FLAMEGRAPH_AI_LLM_API_KEY": "sk-cli-key-777"]
+        let ask = try runFlamegraphAI(["llm", "ask", "what is hot"], environment: env)
+        #expect(ask.status == 0)
+        #expect(ask.stdoutText == "echo: what is hot\n")
+        let health = try runFlamegraphAI(["llm", "health", "--llm-mode", "grafana-llm-app"], environment: env)
+        #expect(health.status == 0)
+        #expect(health.stdoutText.contains("reachable: true, ok: true"))
+        // A wrong key, echoed back by the server, shows on neither stream.
+        var wrong = env
+        wrong["FLAMEGRAPH_AI_LLM_API_KEY"] = "sk-wrong-cli-key-123"
+        let refused = try runFlamegraphAI(["llm", "ask", "hi"], environment: wrong)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("refused the credential"))
+        #expect(!refused.stderr.contains("sk-wrong-cli-key-123") && !refused.stdoutText.contains("sk-wrong-cli-key-123"))
+        let unconfigured = try runFlamegraphAI(["llm", "health"], environment: ["FLAMEGRAPH_AI_LLM_URL": ""])
+        #expect(unconfigured.status != 0)
+        #expect(unconfigured.stderr.contains("no gateway configured"))
+    }
+}

@@ -30,6 +30,40 @@ import Testing
         #expect((details?["decoder"] as? [String: Any])?["total"] as? Int == 1_310_000_000)
     }
 
+    @Test(arguments: ["grafana-llm-app", "openai"])
+    func checkHealthReportsTheGateway(_ mode: String) throws {
+        let llm = try LLMTestServer(token: Self.secret)
+        let rpc = try RPCProcess(arguments: ["--log-level", "trace"])
+        func context(key: String) -> [String: Any] {
+            ["orgId": 1, "appInstanceSettings": [
+                "jsonData": ["llmMode": mode, "llmURL": llm.baseURL], "decryptedSecureJsonData": ["llmApiKey": key],
+            ]]
+        }
+        rpc.request(1, "checkHealth", ["pluginContext": context(key: Self.secret)])
+        let ok = rpc.response(id: 1)?["result"] as? [String: Any]
+        let gateway = (ok?["jsonDetails"] as? [String: Any])?["llmGateway"] as? [String: Any]
+        #expect(gateway?["configured"] as? Bool == true)
+        #expect(gateway?["ok"] as? Bool == true)
+        #expect(gateway?["latencyMs"] != nil)
+        #expect(ok?["status"] as? String == "OK")
+        // A wrong key: the server echoes it in its 401 body; it must not come back to us.
+        let wrong = "sk-WRONG-key-\(mode)-1234"
+        rpc.request(2, "checkHealth", ["pluginContext": context(key: wrong)])
+        let bad = rpc.response(id: 2)?["result"] as? [String: Any]
+        let badGateway = (bad?["jsonDetails"] as? [String: Any])?["llmGateway"] as? [String: Any]
+        #expect(badGateway?["ok"] as? Bool == false)
+        #expect((badGateway?["error"] as? String)?.contains("refused the credential") == true)
+        rpc.closeInput()
+        let rest = rpc.remainingLines().joined()
+        #expect(rpc.waitForExit() == 0)
+        let answer = try String(decoding: JSONSerialization.data(withJSONObject: bad ?? [:]), as: UTF8.self)
+        for leaked in [wrong, Self.secret] {
+            #expect(!answer.contains(leaked))
+            #expect(!rest.contains(leaked))
+            #expect(!rpc.stderr.contains(leaked))
+        }
+    }
+
     @Test func callResourceRoutes() throws {
         let rpc = try RPCProcess()
         let params: [String: Any] = ["profile": ["pprof": try base64Profile("go-cpu-fib.pb.gz")], "limit": 1]

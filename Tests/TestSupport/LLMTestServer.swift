@@ -10,11 +10,11 @@ public final class LLMTestServer: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    public init(token: String = "test-token", crlf: Bool = false) throws {
+    public init(token: String = "test-token", crlf: Bool = false, legacy: Bool = false) throws {
         self.token = token
         let script = Fixtures.packageRoot.appendingPathComponent("Tests/LLMGatewayTests/llm_test_server.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--token", token] + (crlf ? ["--crlf"] : [])
+        process.arguments = ["python3", script, "--token", token] + (crlf ? ["--crlf"] : []) + (legacy ? ["--legacy"] : [])
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output

@@ -9,10 +9,13 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs the built executable with arguments and optional standard input, waiting for it to exit.
-public func runFlamegraphAI(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+public func runFlamegraphAI(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
     let process = Process()
     process.executableURL = Fixtures.executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

@@ -61,7 +61,8 @@ struct Dispatcher: Sendable {
             return .null
         case "checkHealth":
             let grafana = self.grafana
-            return try await offload { () throws(RPCError) in grafana.checkHealth(params) }
+            let decoder = try await offload { () throws(RPCError) in grafana.checkHealth(params) }
+            return await GrafanaMethods.addGatewayHealth(to: decoder, params: params)
         case "callResource":
             let grafana = self.grafana
             let profiles = self.profiles

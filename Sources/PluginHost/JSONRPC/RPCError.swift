@@ -1,4 +1,5 @@
 import FlameDiff
+import LLMGateway
 import ProtoPprof
 
 /// A JSON-RPC error object. Domain errors (-32000...-32099) carry `data: {kind, detail}`.
@@ -61,6 +62,25 @@ struct RPCError: Error, Sendable, Equatable {
 
     static func badRequest(_ error: FlameDiffError) -> RPCError {
         domain(badRequestCode, kind: "bad_request", error.description)
+    }
+
+    /// A gateway failure as a domain error: -32003 `gateway_unavailable` with the typed reason as detail
+    /// (gateway errors never carry a key).
+    static func gateway(_ error: GatewayError) -> RPCError {
+        let reason: String
+        switch error {
+        case .notConfigured: reason = "not_configured"
+        case .unreachable: reason = "unreachable"
+        case .timeout: reason = "timeout"
+        case .unauthorized: reason = "unauthorized"
+        case .rateLimited: reason = "rate_limited"
+        case .providerError: reason = "provider_error"
+        case .malformedResponse: reason = "malformed_response"
+        case .cancelled: return .cancelled
+        }
+        return RPCError(
+            code: gatewayUnavailableCode, message: error.description,
+            data: ["kind": "gateway_unavailable", "reason": .string(reason), "detail": .string(error.description)])
     }
 
     var json: JSONValue {

@@ -1,5 +1,6 @@
 import FlameDiff
 import Foundation
+import LLMGateway
 import ProtoPprof
 
 /// Grafana's backend-plugin services over JSON-RPC: CheckHealth, CallResource and QueryData.
@@ -31,8 +32,43 @@ struct GrafanaMethods: Sendable {
             details["decoder"] = ["ok": false]
         }
         details["elapsedMs"] = .double(Double((ContinuousClock.now - started).components.attoseconds) / 1e15)
-        details["llmGateway"] = ["configured": false]
         return ["status": .string(status), "message": .string(message), "jsonDetails": .object(details)]
+    }
+
+    /// The LLM gateway configured in `pluginContext.appInstanceSettings`, if any: jsonData `llmMode`,
+    /// `llmURL`, `llmModel`; decryptedSecureJsonData `llmApiKey` (never echoed).
+    static func gatewayConfig(_ params: Params) -> GatewayConfig? {
+        let settings = params.values["pluginContext"]?["appInstanceSettings"]
+        func strings(_ value: JSONValue?) -> [String: String] {
+            (value?.objectValue ?? [:]).compactMapValues { $0.stringValue }
+        }
+        return GatewayConfig.fromSettings(
+            jsonData: strings(settings?["jsonData"]), secure: strings(settings?["decryptedSecureJsonData"]))
+    }
+
+    /// Adds the gateway's health to a decoder health result. The plugin works without a model (explanations
+    /// fall back to the offline analysis), so a failing gateway is reported, not turned into ERROR.
+    static func addGatewayHealth(to result: JSONValue, params: Params) async -> JSONValue {
+        guard case .object(var o) = result, case .object(var details)? = o["jsonDetails"] else { return result }
+        guard let config = gatewayConfig(params) else {
+            details["llmGateway"] = ["configured": false]
+            o["jsonDetails"] = .object(details)
+            return .object(o)
+        }
+        let health = await ChatClient(config: config).health()
+        var gateway: [String: JSONValue] = [
+            "configured": true, "mode": .string(config.mode.rawValue), "model": .string(config.model),
+            "reachable": .bool(health.reachable), "ok": .bool(health.ok),
+        ]
+        if let ms = health.latencyMs { gateway["latencyMs"] = .double(ms) }
+        if let error = health.error { gateway["error"] = .string(config.redact(error)) }
+        if let text = health.details, let parsed = try? JSONParser.parse(Array(text.utf8)) { gateway["llmApp"] = parsed }
+        details["llmGateway"] = .object(gateway)
+        o["jsonDetails"] = .object(details)
+        if !health.ok, case .string(let message)? = o["message"] {
+            o["message"] = .string(message + "; LLM gateway not healthy (\(config.redact(health.error ?? "unknown")); explanations fall back to the offline analysis)")
+        }
+        return .object(o)
     }
 
     /// The routes of the resource API; each takes a POST with the method's params as a JSON body.

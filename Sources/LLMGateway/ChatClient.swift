@@ -1,0 +1,338 @@
+import Foundation
+
+/// One chat message.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    public var role: String
+    public var content: String
+
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// An OpenAI chat-completions request.
+public struct ChatRequest: Sendable {
+    public var messages: [ChatMessage]
+    /// nil: the configured model.
+    public var model: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+
+    public init(messages: [ChatMessage], model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil) {
+        self.messages = messages
+        self.model = model
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+    }
+}
+
+public struct ChatUsage: Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int
+}
+
+/// A completed answer.
+public struct ChatResponse: Sendable, Equatable {
+    public var content: String
+    public var finishReason: String?
+    public var model: String?
+    public var usage: ChatUsage?
+}
+
+/// Why a completion failed, typed for the JSON-RPC layer. No case carries the key.
+public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notConfigured
+    case unreachable(String)
+    case timeout
+    case unauthorized(String)
+    case rateLimited(retryAfterSeconds: Int?)
+    case providerError(status: Int, message: String)
+    case malformedResponse(String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .notConfigured: return "no LLM gateway is configured"
+        case .unreachable(let why): return "LLM gateway unreachable: \(why)"
+        case .timeout: return "LLM gateway timed out"
+        case .unauthorized(let why): return "LLM gateway refused the credential: \(why)"
+        case .rateLimited(let after): return "LLM gateway rate-limited the request" + (after.map { " (retry after \($0) s)" } ?? "")
+        case .providerError(let status, let message): return "LLM provider error (HTTP \(status)): \(message)"
+        case .malformedResponse(let why): return "malformed LLM response: \(why)"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    /// Whether a retry may help (and no byte has reached the caller yet).
+    var isRetryable: Bool {
+        switch self {
+        case .unreachable, .rateLimited: return true
+        case .providerError(let status, _): return status >= 500
+        default: return false
+        }
+    }
+
+    var retryAfter: Duration? {
+        if case .rateLimited(let seconds?) = self { return .seconds(seconds) }
+        return nil
+    }
+}
+
+/// The gateway's health, for checkHealth.
+public struct GatewayHealth: Sendable {
+    public var configured: Bool
+    public var reachable: Bool
+    public var ok: Bool
+    public var latencyMs: Double?
+    public var error: String?
+    /// The LLM app's own health `details` (llm-app mode), as JSON text.
+    public var details: String?
+}
+
+/// OpenAI-compatible chat completions through the configured gateway, with retries.
+public struct ChatClient: Sendable {
+    public let config: GatewayConfig
+
+    public init(config: GatewayConfig) { self.config = config }
+
+    /// A whole answer.
+    public func complete(_ request: ChatRequest) async throws(GatewayError) -> ChatResponse {
+        try await overRoutes { (url) async throws(GatewayError) -> ChatResponse in
+            try await complete(request, url: url)
+        }
+    }
+
+    private func complete(_ request: ChatRequest, url: String) async throws(GatewayError) -> ChatResponse {
+        var http = try httpRequest(request, stream: false)
+        http.url = url
+        return try await withRetries { () async throws(GatewayError) -> ChatResponse in
+            let response: (status: Int, headers: [(name: String, value: String)], body: [UInt8])
+            do throws(HTTPError) {
+                response = try await HTTPClient.send(http)
+            } catch {
+                throw Self.map(error)
+            }
+            guard response.status == 200 else { throw self.statusError(response.status, response.headers, response.body) }
+            return try Self.parseCompletion(response.body)
+        }
+    }
+
+    /// The answer as content deltas, as the model writes them. Retries happen only before the first delta.
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<String, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self)
+        let task = Task {
+            do {
+                try await overRoutes { (url) async throws(GatewayError) in
+                    var http = try httpRequest(request, stream: true)
+                    http.url = url
+                    try await withRetries { () async throws(GatewayError) in
+                        try await streamOnce(http, to: continuation)
+                    }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Reachability, latency and (llm-app mode) the LLM app's own health.
+    public func health() async -> GatewayHealth {
+        let started = ContinuousClock.now
+        var request = HTTPRequest(url: config.healthURL, headers: authorization(), connectTimeout: config.connectTimeout, totalTimeout: .seconds(10))
+        request.maxResponseBytes = 1 << 20
+        do throws(HTTPError) {
+            let response = try await HTTPClient.send(request)
+            let elapsed = ContinuousClock.now - started
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            guard response.status == 200 else {
+                return GatewayHealth(
+                    configured: true, reachable: true, ok: false, latencyMs: ms,
+                    error: statusError(response.status, response.headers, response.body).description)
+            }
+            var details: String?
+            var ok = true
+            if config.mode == .grafanaLLMApp,
+                let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+                let d = json["details"]
+            {
+                details = (try? JSONSerialization.data(withJSONObject: d, options: .sortedKeys)).map { String(decoding: $0, as: UTF8.self) }
+                let provider = (d as? [String: Any])?["llmProvider"] as? [String: Any]
+                ok = (provider?["configured"] as? Bool ?? false) && (provider?["ok"] as? Bool ?? false)
+            }
+            return GatewayHealth(
+                configured: true, reachable: true, ok: ok, latencyMs: ms, error: ok ? nil : "the LLM app reports its provider unhealthy",
+                details: details.map(config.redact))
+        } catch {
+            return GatewayHealth(configured: true, reachable: false, ok: false, latencyMs: nil, error: Self.map(error).description)
+        }
+    }
+
+    // MARK: - Internals
+
+    private func authorization() -> [(name: String, value: String)] {
+        config.key.map { [("Authorization", "Bearer \($0.value)")] } ?? []
+    }
+
+    private func httpRequest(_ request: ChatRequest, stream: Bool) throws(GatewayError) -> HTTPRequest {
+        var body: [String: Any] = [
+            "model": request.model ?? config.model, "stream": stream,
+            "messages": request.messages.map { ["role": $0.role, "content": $0.content] },
+        ]
+        if let t = request.temperature { body["temperature"] = t }
+        if let m = request.maxTokens { body["max_tokens"] = m }
+        guard let data = try? JSONSerialization.data(withJSONObject: body, options: .sortedKeys) else {
+            throw .malformedResponse("the request could not be encoded")
+        }
+        return HTTPRequest(
+            method: "POST", url: config.chatURL,
+            headers: authorization() + [("Content-Type", "application/json"), ("Accept", stream ? "text/event-stream" : "application/json")],
+            body: [UInt8](data), connectTimeout: config.connectTimeout, totalTimeout: config.requestTimeout)
+    }
+
+    /// Tries each chat route in turn while the gateway answers 404 (an LLM app too old for the first).
+    private func overRoutes<T>(_ body: (String) async throws(GatewayError) -> T) async throws(GatewayError) -> T {
+        let urls = config.chatURLs
+        for (i, url) in urls.enumerated() {
+            do {
+                return try await body(url)
+            } catch {
+                if case .providerError(404, _) = error, i + 1 < urls.count { continue }
+                throw error
+            }
+        }
+        throw .notConfigured
+    }
+
+    private func withRetries<T>(_ attempt: () async throws(GatewayError) -> T) async throws(GatewayError) -> T {
+        let started = ContinuousClock.now
+        var n = 1
+        while true {
+            do {
+                return try await attempt()
+            } catch {
+                let elapsed = ContinuousClock.now - started
+                guard error.isRetryable, n < config.retry.maxAttempts, elapsed < config.retry.maxTotal else { throw error }
+                let delay = config.retry.delay(attempt: n, retryAfter: error.retryAfter)
+                guard elapsed + delay <= config.retry.maxTotal else { throw error }
+                do {
+                    try await Task.sleep(for: delay)
+                } catch {
+                    throw .cancelled
+                }
+                n += 1
+            }
+        }
+    }
+
+    /// One streamed attempt. Errors before the first delta may be retried; after it, `StreamedAlready` wraps them.
+    private func streamOnce(_ http: HTTPRequest, to continuation: AsyncThrowingStream<String, Error>.Continuation) async throws(GatewayError) {
+        var parser = SSEParser()
+        var status = 0
+        var headers: [(name: String, value: String)] = []
+        var errorBody: [UInt8] = []
+        var yielded = false
+        var done = false
+        do {
+            for try await event in HTTPClient.stream(http) {
+                switch event {
+                case .head(let s, let h):
+                    status = s
+                    headers = h
+                case .data(let bytes):
+                    if status != 200 {
+                        errorBody.append(contentsOf: bytes)
+                        continue
+                    }
+                    let events: [SSEEvent]
+                    do {
+                        events = try parser.feed(bytes)
+                    } catch {
+                        throw GatewayError.malformedResponse("an event line was too long")
+                    }
+                    for e in events {
+                        if e.data == "[DONE]" {
+                            done = true
+                            continue
+                        }
+                        guard let json = try? JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any] else {
+                            throw GatewayError.malformedResponse("a stream event is not JSON")
+                        }
+                        if let error = json["error"] as? [String: Any] {
+                            throw GatewayError.providerError(status: 200, message: config.redact(error["message"] as? String ?? "unknown error"))
+                        }
+                        let choice = (json["choices"] as? [[String: Any]])?.first
+                        if let content = (choice?["delta"] as? [String: Any])?["content"] as? String, !content.isEmpty {
+                            yielded = true
+                            continuation.yield(content)
+                        }
+                    }
+                }
+            }
+        } catch let error as GatewayError {
+            throw yielded ? Self.noRetry(error) : error
+        } catch let error as HTTPError {
+            throw yielded ? Self.noRetry(Self.map(error)) : Self.map(error)
+        } catch {
+            throw .cancelled
+        }
+        if status != 200 { throw statusError(status, headers, errorBody) }
+        if !done { throw .malformedResponse("the stream ended before [DONE]") }
+    }
+
+    /// After bytes reached the caller a retry would repeat them: errors that would be retried become final.
+    private static func noRetry(_ error: GatewayError) -> GatewayError {
+        switch error {
+        case .unreachable(let why): return .malformedResponse("the stream broke: \(why)")
+        case .rateLimited, .providerError: return error.isRetryable ? .malformedResponse("the stream broke: \(error)") : error
+        default: return error
+        }
+    }
+
+    private static func map(_ error: HTTPError) -> GatewayError {
+        switch error {
+        case .unreachable(let why), .connectionClosed(let why): return .unreachable(why)
+        case .timeout: return .timeout
+        case .responseTooLarge(let limit): return .malformedResponse("response larger than \(limit) bytes")
+        case .cancelled: return .cancelled
+        case .transport(let why): return .unreachable(why)
+        }
+    }
+
+    private func statusError(_ status: Int, _ headers: [(name: String, value: String)], _ body: [UInt8]) -> GatewayError {
+        let message = config.redact(Self.errorMessage(body) ?? "HTTP \(status)")
+        switch status {
+        case 401, 403: return .unauthorized(message)
+        case 429:
+            let after = headers.first { $0.name.lowercased() == "retry-after" }.flatMap { Int($0.value) }
+            return .rateLimited(retryAfterSeconds: after)
+        default: return .providerError(status: status, message: message)
+        }
+    }
+
+    private static func errorMessage(_ body: [UInt8]) -> String? {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        if let error = json["error"] as? [String: Any] { return error["message"] as? String }
+        return json["message"] as? String ?? json["error"] as? String
+    }
+
+    static func parseCompletion(_ body: [UInt8]) throws(GatewayError) -> ChatResponse {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw .malformedResponse("the body is not JSON")
+        }
+        guard let choice = (json["choices"] as? [[String: Any]])?.first,
+            let content = (choice["message"] as? [String: Any])?["content"] as? String
+        else { throw .malformedResponse("no choices[0].message.content") }
+        var usage: ChatUsage?
+        if let u = json["usage"] as? [String: Any] {
+            usage = ChatUsage(
+                promptTokens: u["prompt_tokens"] as? Int ?? 0, completionTokens: u["completion_tokens"] as? Int ?? 0,
+                totalTokens: u["total_tokens"] as? Int ?? 0)
+        }
+        return ChatResponse(content: content, finishReason: choice["finish_reason"] as? String, model: json["model"] as? String, usage: usage)
+    }
+}
