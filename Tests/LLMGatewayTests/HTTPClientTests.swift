@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// libcurl against the local test server over real HTTP on 127.0.0.1.
-@Suite struct HTTPClientTests {
+@Suite(.serialized) struct HTTPClientTests {
     func chat(_ server: LLMTestServer, stream: Bool, fault: String? = nil, token: String? = nil,
               timeout: Duration = .seconds(10), maxBytes: Int = 16 << 20) -> HTTPRequest {
         var headers: [(name: String, value: String)] = [
