@@ -162,12 +162,8 @@ struct SampleDecoder {
 
         /// The stack whose packed location field had exactly these bytes, if one was seen.
         mutating func cachedStack(bytes p: UnsafePointer<UInt8>, count n: Int, hash h: UInt64) -> Int32? {
-            let starts = byteStarts
-            let lengths = byteLengths
             var found: Int32?
-            let (entry, isNew) = byteTable.intern(hash: h) { candidate in
-                lengths[Int(candidate)] == n && memcmp(starts[Int(candidate)], p, n) == 0
-            }
+            let (entry, isNew) = Self.lookUp(bytes: p, count: n, hash: h, starts: byteStarts, lengths: byteLengths, table: &byteTable)
             if isNew {
                 byteStarts.append(p)
                 byteLengths.append(n)
@@ -181,11 +177,8 @@ struct SampleDecoder {
         /// The label set whose run of label fields had exactly these bytes, if one was seen; -1 when the bytes
         /// were seen but their set is not known yet. A new entry is left for `labelByteSets` to fill.
         mutating func cachedLabelSet(bytes p: UnsafePointer<UInt8>, count n: Int) -> Int32? {
-            let starts = labelByteStarts
-            let lengths = labelByteLengths
-            let (entry, isNew) = labelByteTable.intern(hash: hashBytes(p, n)) { candidate in
-                lengths[Int(candidate)] == n && memcmp(starts[Int(candidate)], p, n) == 0
-            }
+            let (entry, isNew) = Self.lookUp(
+                bytes: p, count: n, hash: hashBytes(p, n), starts: labelByteStarts, lengths: labelByteLengths, table: &labelByteTable)
             if isNew {
                 labelByteStarts.append(p)
                 labelByteLengths.append(n)
@@ -193,6 +186,19 @@ struct SampleDecoder {
                 return nil
             }
             return labelByteSets[Int(entry)]
+        }
+
+        /// A byte cache's entry for these bytes: an existing one, or a new id the caller records. The arrays are
+        /// passed by value and read through buffer pointers, so the caller's later appends do not copy them.
+        private static func lookUp(
+            bytes p: UnsafePointer<UInt8>, count n: Int, hash h: UInt64, starts: [UnsafePointer<UInt8>], lengths: [Int],
+            table: inout SequenceTable
+        ) -> (id: Int32, isNew: Bool) {
+            starts.withUnsafeBufferPointer { s in
+                lengths.withUnsafeBufferPointer { l in
+                    table.intern(hash: h) { candidate in l[Int(candidate)] == n && memcmp(s[Int(candidate)], p, n) == 0 }
+                }
+            }
         }
 
         /// Writes the labels of an interned set again, when a sample adds labels after a cached run.
@@ -223,43 +229,41 @@ struct SampleDecoder {
 
         /// Keeps the locations written since `start` as a new stack, or takes them back for an equal one.
         mutating func internStack(from start: Int) -> Int32 {
-            let n = locationCount - start
-            let h = SequenceTable.hash(locations + start, count: n)
-            let locs = locations
-            let offsets = stackOffsets
-            let (id, isNew) = stackTable.intern(hash: h) { candidate in
-                let a = Int(offsets[Int(candidate)])
-                guard Int(offsets[Int(candidate) + 1]) - a == n else { return false }
-                for k in 0 ..< n where locs[a + k] != locs[start + k] { return false }
-                return true
-            }
-            if isNew {
-                stackOffsets.append(Int32(truncatingIfNeeded: locationCount))
-            } else {
-                locationCount = start
-            }
-            return id
+            let h = SequenceTable.hash(locations + start, count: locationCount - start)
+            return Self.intern(locations, count: &locationCount, from: start, offsets: &stackOffsets, base: 0, table: &stackTable, hash: h)
         }
 
         /// Keeps the labels written since `start` as a new set, or takes them back for an equal one.
         mutating func internLabelSet(from start: Int) -> Int32 {
-            let n = labelCount - start
-            if n == 0 { return 0 }
-            let h = SequenceTable.hash(labels + start, count: n)
-            let labs = labels
-            let offsets = labelSetOffsets
-            let (id, isNew) = labelSetTable.intern(hash: h) { candidate in
-                let a = Int(offsets[Int(candidate) + 1])
-                guard Int(offsets[Int(candidate) + 2]) - a == n else { return false }
-                for k in 0 ..< n where labs[a + k] != labs[start + k] { return false }
-                return true
+            if labelCount == start { return 0 }
+            let h = SequenceTable.hash(labels + start, count: labelCount - start)
+            // Set 0 is the empty set, outside the table: table id k is set k + 1.
+            return 1 + Self.intern(labels, count: &labelCount, from: start, offsets: &labelSetOffsets, base: 1, table: &labelSetTable, hash: h)
+        }
+
+        /// The interning both use: `storage[start ..< count]` becomes a new sequence (its end appended to
+        /// `offsets`), or is taken back (count reset) when an equal one exists. Sequence k spans
+        /// `offsets[base + k] ..< offsets[base + k + 1]`. The offsets are read through a buffer pointer so
+        /// that no second reference makes the append copy the array.
+        private static func intern<Element: Equatable>(
+            _ storage: UnsafeMutablePointer<Element>, count: inout Int, from start: Int, offsets: inout [Int32], base: Int,
+            table: inout SequenceTable, hash: UInt64
+        ) -> Int32 {
+            let n = count - start
+            let (id, isNew) = offsets.withUnsafeBufferPointer { offs in
+                table.intern(hash: hash) { candidate in
+                    let a = Int(offs[base + Int(candidate)])
+                    guard Int(offs[base + Int(candidate) + 1]) - a == n else { return false }
+                    for k in 0 ..< n where storage[a + k] != storage[start + k] { return false }
+                    return true
+                }
             }
             if isNew {
-                labelSetOffsets.append(Int32(truncatingIfNeeded: labelCount))
+                offsets.append(Int32(truncatingIfNeeded: count))
             } else {
-                labelCount = start
+                count = start
             }
-            return id + 1  // set 0 is the empty set, outside the table
+            return id
         }
     }
 

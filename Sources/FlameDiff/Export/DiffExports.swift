@@ -11,40 +11,17 @@ public struct FlameGraphDiffLevels: Sendable, Equatable {
     public var normalization: DiffNormalization
 
     public init(_ graph: DiffFlameGraph) {
-        var names: [String] = []
-        var nameIndex: [String: Int64] = [:]
-        var levels: [[Int64]] = []
-        var maxSelf: Int64 = 0
-        var stack: [Int32] = graph.nodeCount > 0 ? [0] : []
-        while let node = stack.popLast() {
-            let n = Int(node)
-            let name = graph.name(of: n)
-            let index: Int64
-            if let existing = nameIndex[name] {
-                index = existing
-            } else {
-                index = Int64(names.count)
-                nameIndex[name] = index
-                names.append(name)
-            }
-            let l = Int(graph.level[n])
-            if levels.count == l { levels.append([]) }
-            // Appended right to left, each tuple reversed; the level is reversed below.
-            levels[l].append(contentsOf: [
-                index, graph.rightSelf[n], graph.rightTotal[n], graph.rightX[n], graph.leftSelf[n], graph.leftTotal[n],
-                graph.leftX[n],
-            ])
-            maxSelf = max(maxSelf, graph.leftSelf[n], graph.rightSelf[n])
-            stack.append(contentsOf: graph.children(of: n))
-        }
-        reverseAndDeltaEncode(&levels, stride: 7, xColumns: [0, 3])
-        self.names = names
-        self.levels = levels
-        self.leftTicks = graph.leftTicks
-        self.rightTicks = graph.rightTicks
-        self.total = graph.leftTicks + graph.rightTicks
-        self.maxSelf = maxSelf
-        self.normalization = graph.normalization
+        (names, levels) = collectLevels(
+            nodeCount: graph.nodeCount, stride: 7, xColumns: [0, 3], name: { graph.name(of: $0) },
+            level: { Int(graph.level[$0]) }, children: { graph.children(of: $0) },
+            tuple: { n, index in
+                [graph.leftX[n], graph.leftTotal[n], graph.leftSelf[n], graph.rightX[n], graph.rightTotal[n], graph.rightSelf[n], index]
+            })
+        leftTicks = graph.leftTicks
+        rightTicks = graph.rightTicks
+        total = graph.leftTicks + graph.rightTicks
+        maxSelf = max(graph.leftSelf.max() ?? 0, graph.rightSelf.max() ?? 0)
+        normalization = graph.normalization
     }
 
     /// Pyroscope's fields plus `normalization`, which says how the two sides compare.

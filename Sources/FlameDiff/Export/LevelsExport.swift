@@ -10,34 +10,12 @@ public struct FlameGraphLevels: Sendable, Equatable {
     public var maxSelf: Int64
 
     public init(_ graph: FlameGraph) {
-        var names: [String] = []
-        var nameIndex: [String: Int64] = [:]
-        var levels: [[Int64]] = []
-        var maxSelf: Int64 = 0
-        var stack: [Int32] = graph.nodeCount > 0 ? [0] : []
-        while let node = stack.popLast() {
-            let n = Int(node)
-            let name = n == 0 ? FlameGraph.rootName : graph.name(of: n)
-            let index: Int64
-            if let existing = nameIndex[name] {
-                index = existing
-            } else {
-                index = Int64(names.count)
-                nameIndex[name] = index
-                names.append(name)
-            }
-            let l = Int(graph.level[n])
-            if levels.count == l { levels.append([]) }
-            // Appended right to left; reversed below.
-            levels[l].append(contentsOf: [index, graph.selfValue[n], graph.total[n], graph.x[n]])
-            maxSelf = max(maxSelf, graph.selfValue[n])
-            stack.append(contentsOf: graph.children(of: n))
-        }
-        reverseAndDeltaEncode(&levels, stride: 4, xColumns: [0])
-        self.names = names
-        self.levels = levels
-        self.total = graph.totalValue
-        self.maxSelf = maxSelf
+        (names, levels) = collectLevels(
+            nodeCount: graph.nodeCount, stride: 4, xColumns: [0], name: { $0 == 0 ? FlameGraph.rootName : graph.name(of: $0) },
+            level: { Int(graph.level[$0]) }, children: { graph.children(of: $0) },
+            tuple: { n, index in [graph.x[n], graph.total[n], graph.selfValue[n], index] })
+        total = graph.totalValue
+        maxSelf = graph.selfValue.max() ?? 0
     }
 
     /// `{"names":[…],"levels":[{"values":[…]}],"total":N,"maxSelf":N}` (numbers as JSON numbers).
@@ -56,6 +34,37 @@ public struct FlameGraphLevels: Sendable, Equatable {
         writeJSON(to: &w)
         return w.bytes
     }
+}
+
+/// Pyroscope's levels from a drawn tree: names interned in Pyroscope's order (depth first, right-most child
+/// first), each level's tuples left to right, x columns delta-encoded. Shared by the flame graph and the diff.
+func collectLevels(
+    nodeCount: Int, stride: Int, xColumns: [Int], name: (Int) -> String, level: (Int) -> Int,
+    children: (Int) -> ArraySlice<Int32>, tuple: (Int, Int64) -> [Int64]
+) -> (names: [String], levels: [[Int64]]) {
+    var names: [String] = []
+    var nameIndex: [String: Int64] = [:]
+    var levels: [[Int64]] = []
+    var stack: [Int32] = nodeCount > 0 ? [0] : []
+    while let node = stack.popLast() {
+        let n = Int(node)
+        let text = name(n)
+        let index: Int64
+        if let existing = nameIndex[text] {
+            index = existing
+        } else {
+            index = Int64(names.count)
+            nameIndex[text] = index
+            names.append(text)
+        }
+        let l = level(n)
+        if levels.count == l { levels.append([]) }
+        // Appended right to left with each tuple reversed; reverseAndDeltaEncode turns them around.
+        levels[l].append(contentsOf: tuple(n, index).reversed())
+        stack.append(contentsOf: children(n))
+    }
+    reverseAndDeltaEncode(&levels, stride: stride, xColumns: xColumns)
+    return (names, levels)
 }
 
 /// Levels are collected right to left with each tuple reversed; this puts them left to right and
