@@ -31,13 +31,15 @@ let package = Package(
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
         // model -> call trees, flame graphs, diffs, exports
         .target(name: "FlameDiff", dependencies: ["ProtoPprof"]),
+        // tree -> analysis and explanation (offline); the catalogue of categories is data
+        .target(name: "Explain", dependencies: ["FlameDiff", "ProtoPprof"], resources: [.process("Resources")]),
         // OpenAI-compatible chat completions over libcurl; knows nothing of profiles
         .target(name: "LLMGateway", dependencies: ["CCurlShim", "CCurl"]),
         // the executable: CLI, JSON-RPC server, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "FlameDiff", "LLMGateway",
+                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -46,6 +48,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
