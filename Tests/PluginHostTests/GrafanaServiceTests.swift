@@ -88,6 +88,20 @@ import Testing
         #expect((try body(bad))["kind"] as? String == "bad_profile")
     }
 
+    @Test func explainOfflineOverRPCAndResource() throws {
+        let rpc = try RPCProcess()
+        let profile = ["pprof": try base64Profile("java-cpu-jfr-kafka.pb.gz")]
+        rpc.request(1, "flamegraph.explain", ["profile": profile])
+        let result = rpc.response(id: 1)?["result"] as? [String: Any]
+        #expect(result?["source"] as? String == "offline")
+        let sections = result?["sections"] as? [String: String]
+        #expect(sections?["rootCause"]?.contains("regular-expression") == true)
+        #expect((result?["markdown"] as? String)?.hasPrefix("##### Performance bottleneck") == true)
+        let body = try JSONSerialization.data(withJSONObject: ["profile": profile]).base64EncodedString()
+        rpc.request(2, "callResource", ["path": "/explain", "method": "POST", "body": body])
+        #expect((rpc.response(id: 2)?["result"] as? [String: Any])?["status"] as? Int == 200)
+    }
+
     @Test func queryDataReturnsFramesPerRefID() throws {
         let rpc = try RPCProcess()
         let profile = ["pprof": try base64Profile("go-cpu-fib.pb.gz")]

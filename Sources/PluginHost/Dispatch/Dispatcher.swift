@@ -41,7 +41,7 @@ struct Dispatcher: Sendable {
     static let protocolVersion = "1.0"
     static let methods = [
         "initialize", "shutdown", "exit", "$/cancelRequest", "checkHealth", "callResource", "queryData",
-        "profile.info", "profile.top", "profile.flamegraph", "profile.diff",
+        "profile.info", "profile.top", "profile.flamegraph", "profile.diff", "flamegraph.explain",
     ]
 
     init(config: ServerConfig) {
@@ -72,7 +72,7 @@ struct Dispatcher: Sendable {
         case "queryData":
             let grafana = self.grafana
             return try await offload { () throws(RPCError) in try grafana.queryData(params) }
-        case "profile.info", "profile.top", "profile.flamegraph", "profile.diff":
+        case "profile.info", "profile.top", "profile.flamegraph", "profile.diff", "flamegraph.explain":
             let profiles = self.profiles
             let cache = self.cache
             let wantsProgress = try params.bool("progress") ?? false
@@ -107,6 +107,7 @@ struct Dispatcher: Sendable {
         case "profile.top": return try profiles.top(params)
         case "profile.flamegraph": return try profiles.flamegraph(params)
         case "profile.diff": return try profiles.diff(params)
+        case "flamegraph.explain": return try profiles.explain(params)
         default: throw .methodNotFound(method)
         }
     }

@@ -72,7 +72,10 @@ struct GrafanaMethods: Sendable {
     }
 
     /// The routes of the resource API; each takes a POST with the method's params as a JSON body.
-    static let routes = ["/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff"]
+    static let routes = [
+        "/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff",
+        "/explain": "flamegraph.explain",
+    ]
 
     /// CallResource: `{path, method, url, headers, body (base64)}` -> `{status, headers, body (base64)}`.
     func callResource(_ params: Params, handle: (String, Params) throws(RPCError) -> JSONValue) throws(RPCError) -> JSONValue {

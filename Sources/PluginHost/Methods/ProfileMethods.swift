@@ -1,3 +1,4 @@
+import Explain
 import FlameDiff
 import ProtoPprof
 
@@ -117,6 +118,41 @@ struct ProfileMethods: Sendable {
             result["folded"] = .string(String(decoding: FoldedExport.bytes(diff.normalized(normalization)), as: UTF8.self))
         }
         return .object(result)
+    }
+
+    /// The offline explanation: the three sections, the analysis behind them, and `source: "offline"`.
+    func explain(_ params: Params) throws(RPCError) -> JSONValue {
+        let p = try source.load(params.nested("profile"))
+        var selector: SampleTypeSelector?
+        switch params.values["sampleType"] {
+        case .string(let s)?: selector = .name(s)
+        case .int(let i)?: selector = .index(Int(i))
+        default: selector = nil
+        }
+        let analysis: Analysis
+        do {
+            analysis = try Analysis(profile: p, sampleType: selector, catalogue: Category.catalogue())
+        } catch let error as FlameDiffError {
+            throw RPCError.badRequest(error)
+        } catch {
+            throw RPCError.internalError("the analysis catalogue could not be read")
+        }
+        let text = Explanation(analysis)
+        return [
+            "source": "offline", "sampleType": Self.json(analysis.sampleType), "total": .int(analysis.total),
+            "language": .string(analysis.language),
+            "sections": ["bottleneck": .string(text.bottleneck), "rootCause": .string(text.rootCause), "fix": .string(text.fix)],
+            "markdown": .string(text.markdown),
+            "analysis": [
+                "bottleneck": .string(analysis.bottleneck), "bottleneckPercent": .double(analysis.bottleneckShare),
+                "userCaller": analysis.userCaller.map(JSONValue.string) ?? .null,
+                "hotPath": .array(analysis.hotPath.map(JSONValue.string)),
+                "findings": .array(analysis.findings.map { f in
+                    ["category": .string(f.category), "title": .string(f.title), "percent": .double(f.share),
+                     "functions": .array(f.functions.map(JSONValue.string)), "confidence": .double(f.confidence)]
+                }),
+            ],
+        ]
     }
 
     static func json(_ t: ValueType) -> JSONValue { ["type": .string(t.type), "unit": .string(t.unit)] }
