@@ -128,15 +128,9 @@ struct SampleDecoder {
         /// Stacks by the raw bytes of their packed location field: most samples repeat a stack already seen,
         /// and a byte match skips their varint decoding. A miss falls through to the content table, so ids
         /// are the same as without the cache.
-        var byteTable: SequenceTable
-        var byteStarts: [UnsafePointer<UInt8>] = []
-        var byteLengths: [Int] = []
-        var byteStacks: [Int32] = []
+        var stackBytes: ByteCache
         /// Label sets by the raw bytes of a sample's run of label fields, the same way.
-        var labelByteTable: SequenceTable
-        var labelByteStarts: [UnsafePointer<UInt8>] = []
-        var labelByteLengths: [Int] = []
-        var labelByteSets: [Int32] = []
+        var labelBytes: ByteCache
         var fallback = false
 
         init(expectedSamples: Int) {
@@ -149,8 +143,8 @@ struct SampleDecoder {
             valueCounts.reserveCapacity(expectedSamples)
             stackTable = SequenceTable(expected: max(64, expectedSamples / 8))
             labelSetTable = SequenceTable(expected: 64)
-            byteTable = SequenceTable(expected: max(64, expectedSamples / 8))
-            labelByteTable = SequenceTable(expected: 64)
+            stackBytes = ByteCache(expected: max(64, expectedSamples / 8))
+            labelBytes = ByteCache(expected: 64)
         }
 
         @inline(__always)
@@ -158,47 +152,6 @@ struct SampleDecoder {
             if id > UInt64(UInt32.max) { fallback = true }
             locations[locationCount] = Int32(bitPattern: UInt32(truncatingIfNeeded: id))
             locationCount += 1
-        }
-
-        /// The stack whose packed location field had exactly these bytes, if one was seen.
-        mutating func cachedStack(bytes p: UnsafePointer<UInt8>, count n: Int, hash h: UInt64) -> Int32? {
-            var found: Int32?
-            let (entry, isNew) = Self.lookUp(bytes: p, count: n, hash: h, starts: byteStarts, lengths: byteLengths, table: &byteTable)
-            if isNew {
-                byteStarts.append(p)
-                byteLengths.append(n)
-                byteStacks.append(-1)  // filled once the stack is interned
-            } else {
-                found = byteStacks[Int(entry)]
-            }
-            return found
-        }
-
-        /// The label set whose run of label fields had exactly these bytes, if one was seen; -1 when the bytes
-        /// were seen but their set is not known yet. A new entry is left for `labelByteSets` to fill.
-        mutating func cachedLabelSet(bytes p: UnsafePointer<UInt8>, count n: Int) -> Int32? {
-            let (entry, isNew) = Self.lookUp(
-                bytes: p, count: n, hash: hashBytes(p, n), starts: labelByteStarts, lengths: labelByteLengths, table: &labelByteTable)
-            if isNew {
-                labelByteStarts.append(p)
-                labelByteLengths.append(n)
-                labelByteSets.append(-1)
-                return nil
-            }
-            return labelByteSets[Int(entry)]
-        }
-
-        /// A byte cache's entry for these bytes: an existing one, or a new id the caller records. The arrays are
-        /// passed by value and read through buffer pointers, so the caller's later appends do not copy them.
-        private static func lookUp(
-            bytes p: UnsafePointer<UInt8>, count n: Int, hash h: UInt64, starts: [UnsafePointer<UInt8>], lengths: [Int],
-            table: inout SequenceTable
-        ) -> (id: Int32, isNew: Bool) {
-            starts.withUnsafeBufferPointer { s in
-                lengths.withUnsafeBufferPointer { l in
-                    table.intern(hash: h) { candidate in l[Int(candidate)] == n && memcmp(s[Int(candidate)], p, n) == 0 }
-                }
-            }
         }
 
         /// Writes the labels of an interned set again, when a sample adds labels after a cached run.
@@ -300,14 +253,13 @@ struct SampleDecoder {
                         end = j + n
                     }
                     let p = m.baseAddress! + fieldStart
-                    if let set = out.cachedLabelSet(bytes: p, count: end - fieldStart) {
-                        if set >= 0 {
-                            cachedLabels = set
-                            i = end
-                            continue
-                        }
-                    } else {
-                        labelByteEntry = out.labelByteStarts.count - 1
+                    switch out.labelBytes.look(up: p, count: end - fieldStart) {
+                    case .known(let set):
+                        cachedLabels = set
+                        i = end
+                        continue
+                    case .pending: break
+                    case .new(let entry): labelByteEntry = entry
                     }
                 }
             }
@@ -325,14 +277,13 @@ struct SampleDecoder {
                 let end = i + count
                 if locationFields == 1 && count > 0 {
                     let p = m.baseAddress! + i
-                    if let stack = out.cachedStack(bytes: p, count: count, hash: hashBytes(p, count)) {
-                        if stack >= 0 {
-                            cached = stack
-                            i = end
-                            continue
-                        }
-                    } else {
-                        byteEntry = out.byteStarts.count - 1
+                    switch out.stackBytes.look(up: p, count: count) {
+                    case .known(let stack):
+                        cached = stack
+                        i = end
+                        continue
+                    case .pending: break
+                    case .new(let entry): byteEntry = entry
                     }
                 }
                 while i < end { out.location(try varint(m, &i)) }
@@ -360,17 +311,53 @@ struct SampleDecoder {
         } else {
             let stack = out.internStack(from: locationStart)
             // The byte entry stands for the whole stack only when the stack came in that one field.
-            if byteEntry >= 0 && locationFields == 1 { out.byteStacks[byteEntry] = stack }
+            if byteEntry >= 0 && locationFields == 1 { out.stackBytes.ids[byteEntry] = stack }
             out.sampleStacks.append(stack)
         }
         if let set = cachedLabels {
             out.sampleLabelSets.append(set)
         } else {
             let set = out.internLabelSet(from: labelStart)
-            if labelByteEntry >= 0 && labelRuns == 1 { out.labelByteSets[labelByteEntry] = set }
+            if labelByteEntry >= 0 && labelRuns == 1 { out.labelBytes.ids[labelByteEntry] = set }
             out.sampleLabelSets.append(set)
         }
         out.valueCounts.append(Int32(truncatingIfNeeded: out.valueCount - valueStart))
+    }
+
+    /// Ids by the raw bytes they were decoded from, pointing into the input (alive while decoding).
+    struct ByteCache {
+        enum Lookup {
+            /// These bytes were decoded before, to this id.
+            case known(Int32)
+            /// Seen before, but their id was never recorded (the sample continued with more fields).
+            case pending
+            /// First time: record the id at this entry once known.
+            case new(Int)
+        }
+
+        private var table: SequenceTable
+        private var starts: [UnsafePointer<UInt8>] = []
+        private var lengths: [Int] = []
+        var ids: [Int32] = []
+
+        init(expected: Int) { table = SequenceTable(expected: expected) }
+
+        /// The arrays are read through buffer pointers, so the appends below never copy them.
+        mutating func look(up p: UnsafePointer<UInt8>, count n: Int) -> Lookup {
+            let (entry, isNew) = starts.withUnsafeBufferPointer { s in
+                lengths.withUnsafeBufferPointer { l in
+                    table.intern(hash: hashBytes(p, n)) { candidate in l[Int(candidate)] == n && memcmp(s[Int(candidate)], p, n) == 0 }
+                }
+            }
+            if isNew {
+                starts.append(p)
+                lengths.append(n)
+                ids.append(-1)
+                return .new(ids.count - 1)
+            }
+            let id = ids[Int(entry)]
+            return id >= 0 ? .known(id) : .pending
+        }
     }
 
     /// A fast hash of raw bytes, eight at a time.
