@@ -63,3 +63,32 @@ import Testing
         }
     }
 }
+
+@Suite struct DiffExplanationTests {
+    @Test func theTripledFunctionLeadsAndEveryNameExists() throws {
+        let p = try Profile.decode(Fixtures.bytes("go-cpu-pyroscope.pb.gz"))
+        let target = "compress/flate.(*compressor).deflate"
+        var q = p
+        let n = p.sampleTypes.count
+        for s in 0 ..< p.sampleCount {
+            let leaf = p.locations[Int(p.locations(ofSample: s).first!)]
+            if leaf.lineCount > 0, p.strings[Int(p.functions[Int(p.lines[Int(leaf.firstLine)].function)].name)] == target {
+                for t in 0 ..< n { q.sampleValues[s * n + t] *= 3 }
+            }
+        }
+        let text = DiffExplanation(diff: try DiffTree(baseline: [p], comparison: [q]), catalogue: try Category.catalogue())
+        #expect(text.functions.first == target)
+        #expect(text.performanceChange.contains("`\(target)`"))
+        #expect(text.potentialCauses.contains("compression"))
+        let names = Set(FrameTable(profile: q, key: .function).names)
+        for name in ExplainTests.quoted(text.markdown) { #expect(names.contains(name), "`\(name)`") }
+        #expect(text.functionImpact.split(separator: "\n").count <= 3)
+    }
+
+    @Test func aProfileAgainstItselfHasNothingToExplain() throws {
+        let p = try Profile.decode(Fixtures.bytes("go-cpu-fib.pb.gz"))
+        let text = DiffExplanation(diff: try DiffTree(baseline: [p], comparison: [p]), catalogue: try Category.catalogue())
+        #expect(text.performanceChange.contains("No function grew its share"))
+        #expect(text.functions.isEmpty)
+    }
+}
