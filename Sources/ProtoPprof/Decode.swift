@@ -216,7 +216,7 @@ private struct Converter {
             }
         }
         if let failure {
-            let (sample, j) = Self.firstSample(using: failure.position, offsets: s.stackOffsets, sets: s.sampleStacks, setBase: 0)
+            let (sample, j) = Self.firstSample(using: failure.position, offsets: s.stackOffsets, sets: s.sampleStacks)
             throw .invalid(field: "sample[\(sample)].location_id[\(j)]", reason: "location id \(failure.id) does not exist")
         }
         try remapLabels(&s.labels, setOffsets: s.labelSetOffsets, sampleSets: s.sampleLabelSets)
@@ -236,7 +236,7 @@ private struct Converter {
         for k in labels.indices {
             var l = labels[k]
             for (name, value) in [("key", l.key), ("str", l.str), ("num_unit", l.numUnit)] where value < 0 || value >= stringCount {
-                let (sample, j) = Self.firstSample(using: k, offsets: setOffsets, sets: sampleSets, setBase: 0)
+                let (sample, j) = Self.firstSample(using: k, offsets: setOffsets, sets: sampleSets)
                 throw .invalid(
                     field: "sample[\(sample)].label[\(j)].\(name)",
                     reason: "string index \(value < 0 ? "beyond 2^31" : String(value)) out of range (string table has \(stringCount) entries)")
@@ -250,7 +250,7 @@ private struct Converter {
 
     /// For element `position` of an interned flat array: the first sample using its set, and the position
     /// within the set.
-    private static func firstSample(using position: Int, offsets: [Int32], sets: [Int32], setBase: Int) -> (Int, Int) {
+    private static func firstSample(using position: Int, offsets: [Int32], sets: [Int32]) -> (Int, Int) {
         let set = owner(of: position, offsets: offsets)
         let sample = sets.firstIndex(of: Int32(set)) ?? 0
         return (sample, position - Int(offsets[set]))

@@ -156,21 +156,21 @@ struct SampleDecoder {
 
         /// Writes the labels of an interned set again, when a sample adds labels after a cached run.
         mutating func rewrite(labelSet: Int32) {
-            let a = Int(labelSetOffsets[Int(labelSet)])
-            let b = Int(labelSetOffsets[Int(labelSet) + 1])
-            for k in a ..< b {
-                labels[labelCount] = labels[k]
-                labelCount += 1
-            }
+            Self.append(labels, count: &labelCount, copyOf: labelSetOffsets, sequence: Int(labelSet))
         }
 
         /// Writes the raw ids of an interned stack again, when a sample continues it with more fields.
         mutating func rewrite(stack: Int32) {
-            let a = Int(stackOffsets[Int(stack)])
-            let b = Int(stackOffsets[Int(stack) + 1])
-            for k in a ..< b {
-                locations[locationCount] = locations[k]
-                locationCount += 1
+            Self.append(locations, count: &locationCount, copyOf: stackOffsets, sequence: Int(stack))
+        }
+
+        /// Appends a copy of sequence `k` (`offsets[k] ..< offsets[k+1]`) at `storage[count...]`.
+        private static func append<Element>(
+            _ storage: UnsafeMutablePointer<Element>, count: inout Int, copyOf offsets: [Int32], sequence k: Int
+        ) {
+            for i in Int(offsets[k]) ..< Int(offsets[k + 1]) {
+                storage[count] = storage[i]
+                count += 1
             }
         }
 
