@@ -9,6 +9,14 @@ public struct Category: Sendable, Decodable {
     public var patterns: [String]
     public var cause: String
     public var fix: String
+    /// "outermost" (default): a sample counts for the category of its outermost matching frame.
+    /// "leaf": only the leaf frame is tested, and a match wins over the outer category (waiting is
+    /// where a stack ends, whatever called it).
+    public var match: Match?
+
+    public enum Match: String, Sendable, Decodable {
+        case outermost, leaf
+    }
 
     /// The bundled catalogue.
     public static func catalogue() throws -> [Category] {
@@ -23,13 +31,35 @@ public struct Category: Sendable, Decodable {
 public struct Finding: Sendable {
     public var category: String
     public var title: String
-    /// Share of the total spent in these functions' own code (flat), in percent.
+    /// Share of the total spent in this category, in percent: each sample counts for the category of its
+    /// outermost matching frame, so the work a library call causes below it (allocation, GC assist,
+    /// system calls) counts for that call, and shares of different findings never overlap.
     public var share: Double
+    /// The frames where the category is entered (outermost matches), heaviest first, at most 3.
     public var functions: [String]
+    /// The user-code functions that call into it, heaviest first, at most 3.
+    public var callers: [String]
     public var cause: String
     public var fix: String
     /// 0...1: how much of the profile this explains.
     public var confidence: Double
+}
+
+/// One function's flat and cumulative share.
+public struct FunctionShare: Sendable {
+    public var name: String
+    public var flat: Int64
+    public var cum: Int64
+    /// Percent of the total.
+    public var flatShare: Double
+    public var cumShare: Double
+}
+
+/// A heavy call path: root first, ending in a frame with much self value.
+public struct HotPath: Sendable {
+    public var frames: [String]
+    public var selfValue: Int64
+    public var share: Double
 }
 
 /// What an expert reads off a flame graph, computed without a model.
@@ -37,15 +67,26 @@ public struct Analysis: Sendable {
     public var sampleType: ValueType
     public var total: Int64
     public var language: String
+    /// The heaviest functions by flat value (at most 30); `hotFunctions` are the first five.
+    public var topFunctions: [FunctionShare]
     /// The heaviest self functions (name, flat share %, cum share %).
-    public var hotFunctions: [(name: String, flat: Double, cum: Double)]
-    /// The bottleneck: the heaviest self function, and the user-code function that leads to it.
+    public var hotFunctions: [(name: String, flat: Double, cum: Double)] {
+        topFunctions.prefix(5).map { ($0.name, $0.flatShare, $0.cumShare) }
+    }
+    /// The heaviest self function, its flat share, and the user-code function that leads to it.
     public var bottleneck: String
     public var bottleneckShare: Double
     public var userCaller: String?
+    /// The user-code function to change: the caller of the main finding when one explains much of the
+    /// profile, else the bottleneck itself when it is user code, else its user caller.
+    public var culprit: String?
     /// The heaviest path to the bottleneck, root first.
     public var hotPath: [String]
+    /// The heaviest paths by self value (at most 10), heaviest first.
+    public var hotPaths: [HotPath]
     public var findings: [Finding]
+    /// Every function name of the profile's tree, for grounding cited names.
+    public var functionNames: Set<String>
 
     /// Analyses a profile for one sample type; with no choice, pprof's default unless its total is 0, then the
     /// first type with a nonzero total (a .NET profile's last type is often an empty lock time).
@@ -63,44 +104,61 @@ public struct Analysis: Sendable {
         self.init(top: top, tree: tree, catalogue: catalogue)
     }
 
-    init(top: TopTable, tree: CallTree, catalogue: [Category]) {
+    /// The share a finding needs to be reported, in percent.
+    public static let findingThreshold = 5.0
+
+    public init(top: TopTable, tree: CallTree, catalogue: [Category]) {
         sampleType = top.sampleType
         total = top.total
-        hotFunctions = top.rows.prefix(5).map { ($0.name, top.percent($0.flat), top.percent($0.cum)) }
+        topFunctions = top.rows.prefix(30).map {
+            FunctionShare(name: $0.name, flat: $0.flat, cum: $0.cum, flatShare: top.percent($0.flat), cumShare: top.percent($0.cum))
+        }
         language = Self.guessLanguage(top.rows.prefix(50).map(\.name))
+        functionNames = Set(tree.names)
 
-        // Categories by the flat share of the functions that match them.
-        let compiled = catalogue.map { c in (c, c.patterns.compactMap { try? Regex($0) }) }
+        let classifier = Classifier(catalogue: catalogue, names: tree.names)
+        let attribution = classifier.attribute(shape: tree.shape, selfValues: [tree.selfValue], totals: [tree.total])
+        func heaviest(_ values: [Int32: Int64]) -> [String] { Classifier.heaviest(values, names: tree.names) }
         var findings: [Finding] = []
-        for (category, regexes) in compiled {
-            var matched: [(String, Int64)] = []
-            var sum: Int64 = 0
-            for row in top.rows where row.flat > 0 && regexes.contains(where: { row.name.contains($0) }) {
-                matched.append((row.name, row.flat))
-                sum += row.flat
-            }
-            let share = top.percent(sum)
-            if share >= 5 {
-                findings.append(Finding(
-                    category: category.id, title: category.title, share: share, functions: matched.prefix(3).map(\.0),
-                    cause: category.cause, fix: category.fix, confidence: min(1, share / 50)))
-            }
+        for (c, category) in catalogue.enumerated() {
+            let share = top.percent(attribution.value[0][c])
+            guard share >= Self.findingThreshold else { continue }
+            findings.append(Finding(
+                category: category.id, title: category.title, share: share, functions: heaviest(attribution.entries[0][c]),
+                callers: heaviest(attribution.callers[0][c]), cause: category.cause, fix: category.fix, confidence: min(1, share / 50)))
         }
         self.findings = findings.sorted { $0.share > $1.share }
 
         let first = top.rows.first
-        bottleneck = first?.name ?? ""
+        let hottest = first?.name ?? ""
+        bottleneck = hottest
         bottleneckShare = first.map { top.percent($0.flat) } ?? 0
         // The heaviest node of the bottleneck, and the path to it.
+        let n = tree.nodeCount
         var best = -1
-        for i in 1 ..< tree.nodeCount where tree.names[Int(tree.nodeName[i])] == bottleneck {
+        for i in 1 ..< max(n, 1) where tree.names[Int(tree.nodeName[i])] == hottest {
             if best < 0 || tree.selfValue[i] > tree.selfValue[best] { best = i }
         }
         hotPath = best > 0 ? tree.path(of: best) : []
-        let libraries = compiled.flatMap(\.1)
-        userCaller = hotPath.dropLast().reversed().first { name in
-            !Self.looksLikeRuntime(name) && !libraries.contains { name.contains($0) }
+        userCaller = hotPath.dropLast().reversed().first { classifier.isUserCode($0) }
+        let bottleneckIsUser = !hottest.isEmpty && classifier.isUserCode(hottest)
+        if let main = self.findings.first, main.share >= max(20, bottleneckShare), let caller = main.callers.first {
+            culprit = caller
+        } else if bottleneckIsUser {
+            culprit = bottleneck
+        } else {
+            culprit = userCaller
         }
+
+        // The heaviest self nodes and their paths.
+        var heavy: [Int] = []
+        for i in 1 ..< max(n, 1) where tree.selfValue[i] > 0 {
+            if heavy.count == 10, tree.selfValue[i] <= tree.selfValue[heavy[9]] { continue }
+            let at = heavy.firstIndex { tree.selfValue[$0] < tree.selfValue[i] } ?? heavy.count
+            heavy.insert(i, at: at)
+            if heavy.count > 10 { heavy.removeLast() }
+        }
+        hotPaths = heavy.map { HotPath(frames: tree.path(of: $0), selfValue: tree.selfValue[$0], share: top.percent(tree.selfValue[$0])) }
     }
 
     static func looksLikeRuntime(_ name: String) -> Bool {

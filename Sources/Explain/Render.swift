@@ -8,18 +8,19 @@ public struct Explanation: Sendable {
     public var fix: String
 
     public init(_ a: Analysis) {
-        func pct(_ v: Double) -> String { String(Int((v * 10).rounded())) == "0" ? "<0.1%" : "\(formatted(v))%" }
-        func formatted(_ v: Double) -> String {
-            let tenths = Int((v * 10).rounded())
-            return "\(tenths / 10).\(tenths % 10)"
-        }
+        func pct(_ v: Double) -> String { Percent.share(v) }
         guard a.total != 0, !a.bottleneck.isEmpty else {
             bottleneck = "The profile holds no samples for \(a.sampleType), so there is nothing to explain."
             rootCause = "No values were recorded."
             fix = "Profile the program while it does the slow work, or choose another sample type."
             return
         }
-        var b = "`\(a.bottleneck)` is the hottest function: \(pct(a.bottleneckShare)) of \(a.sampleType.type) is spent in its own code."
+        var b = ""
+        if let culprit = a.culprit, culprit != a.bottleneck, let main = a.findings.first, main.callers.first == culprit {
+            b += "`\(culprit)` drives the main cost: \(pct(main.share)) of \(a.sampleType.type) goes to \(main.title)"
+                + " (" + main.functions.prefix(2).map { "`\($0)`" }.joined(separator: ", ") + "), mostly called from it. "
+        }
+        b += "`\(a.bottleneck)` is the hottest function: \(pct(a.bottleneckShare)) of \(a.sampleType.type) is spent in its own code."
         if let caller = a.userCaller, caller != a.bottleneck {
             b += " It is reached mainly through `\(caller)`."
         }
@@ -39,7 +40,7 @@ public struct Explanation: Sendable {
             }
             rootCause = r
             var x = top.fix.prefix(1).uppercased() + top.fix.dropFirst() + "."
-            if let caller = a.userCaller { x += " Start in `\(caller)`, which drives this work." }
+            if let caller = top.callers.first ?? a.userCaller { x += " Start in `\(caller)`, which drives this work." }
             for f in a.findings.dropFirst().prefix(1) { x += " For \(f.title): \(f.fix)." }
             fix = x
         } else {
