@@ -31,8 +31,10 @@ let package = Package(
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
         // model -> call trees, flame graphs, diffs, exports
         .target(name: "FlameDiff", dependencies: ["ProtoPprof"]),
-        // tree -> analysis and explanation (offline); the catalogue of categories is data
-        .target(name: "Explain", dependencies: ["FlameDiff", "ProtoPprof"], resources: [.process("Resources")]),
+        // tree -> analysis, offline explanation, prompts and grounding; the catalogue and the prompt templates are data
+        .target(
+            name: "Explain", dependencies: ["FlameDiff", "ProtoPprof"],
+            resources: [.process("Resources/catalogue.json"), .copy("Resources/prompts")]),
         // OpenAI-compatible chat completions over libcurl; knows nothing of profiles
         .target(name: "LLMGateway", dependencies: ["CCurlShim", "CCurl"]),
         // the executable: CLI, JSON-RPC server, replay harness

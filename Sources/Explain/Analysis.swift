@@ -69,6 +69,8 @@ public struct Analysis: Sendable {
     public var language: String
     /// The heaviest functions by flat value (at most 30); `hotFunctions` are the first five.
     public var topFunctions: [FunctionShare]
+    /// The heaviest functions by cumulative value (at most 15): the callers that lead to the work.
+    public var topCumulative: [FunctionShare]
     /// The heaviest self functions (name, flat share %, cum share %).
     public var hotFunctions: [(name: String, flat: Double, cum: Double)] {
         topFunctions.prefix(5).map { ($0.name, $0.flatShare, $0.cumShare) }
@@ -85,8 +87,9 @@ public struct Analysis: Sendable {
     /// The heaviest paths by self value (at most 10), heaviest first.
     public var hotPaths: [HotPath]
     public var findings: [Finding]
-    /// Every function name of the profile's tree, for grounding cited names.
+    /// Every function name of the profile's tree, and every source file, for grounding cited names.
     public var functionNames: Set<String>
+    public var fileNames: Set<String> = []
 
     /// Analyses a profile for one sample type; with no choice, pprof's default unless its total is 0, then the
     /// first type with a nonzero total (a .NET profile's last type is often an empty lock time).
@@ -102,6 +105,7 @@ public struct Analysis: Sendable {
         let top = TopTable(stacks: stacks, frames: frames)
         let tree = CallTree(stacks: stacks, frames: frames)
         self.init(top: top, tree: tree, catalogue: catalogue)
+        fileNames = Set(profile.functions.map { profile.strings[Int($0.filename)] }.filter { !$0.isEmpty })
     }
 
     /// The share a finding needs to be reported, in percent.
@@ -111,6 +115,9 @@ public struct Analysis: Sendable {
         sampleType = top.sampleType
         total = top.total
         topFunctions = top.rows.prefix(30).map {
+            FunctionShare(name: $0.name, flat: $0.flat, cum: $0.cum, flatShare: top.percent($0.flat), cumShare: top.percent($0.cum))
+        }
+        topCumulative = top.rows.sorted { $0.cum != $1.cum ? $0.cum > $1.cum : $0.flat > $1.flat }.prefix(15).map {
             FunctionShare(name: $0.name, flat: $0.flat, cum: $0.cum, flatShare: top.percent($0.flat), cumShare: top.percent($0.cum))
         }
         language = Self.guessLanguage(top.rows.prefix(50).map(\.name))

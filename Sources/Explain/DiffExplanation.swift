@@ -31,11 +31,29 @@ public struct DiffExplanation: Sendable {
     /// The user-code function most responsible for the growth: the caller of the category that grew most,
     /// else the user function whose total share grew most.
     public var culprit: String?
+    /// The facts behind the text, for a prompt: the side totals, and the largest changes by self and by total share.
+    public var sampleType: ValueType
+    public var leftTotal: Int64
+    public var rightTotal: Int64
+    public var language: String
+    public var selfIncreases: [FunctionChange]
+    public var selfDecreases: [FunctionChange]
+    public var totalChanges: [FunctionChange]
+    /// Every function name on either side, for grounding.
+    public var functionNames: Set<String>
 
     public init(diff: DiffTree, catalogue: [Category]) {
         let table = ChangeTable(diff, normalization: .share)
         let l = diff.leftTicks
         let r = diff.rightTicks
+        sampleType = diff.sampleType
+        leftTotal = l
+        rightTotal = r
+        selfIncreases = table.increases(15)
+        selfDecreases = table.decreases(10)
+        totalChanges = table.byTotalDelta(10)
+        functionNames = Set(table.rows.map(\.name))
+        language = Analysis.guessLanguage(table.rows.sorted { max($0.leftSelf, $0.rightSelf) > max($1.leftSelf, $1.rightSelf) }.prefix(50).map(\.name))
         func share(_ v: Int64, _ total: Int64) -> Double { total == 0 ? 0 : 100 * Double(v) / Double(total) }
 
         let classifier = Classifier(catalogue: catalogue, names: diff.names)

@@ -39,6 +39,13 @@ public struct ChatResponse: Sendable, Equatable {
     public var finishReason: String?
     public var model: String?
     public var usage: ChatUsage?
+
+    public init(content: String, finishReason: String? = nil, model: String? = nil, usage: ChatUsage? = nil) {
+        self.content = content
+        self.finishReason = finishReason
+        self.model = model
+        self.usage = usage
+    }
 }
 
 /// Why a completion failed, typed for the JSON-RPC layer. No case carries the key.

@@ -23,7 +23,7 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   500-once=KEY   answer 500 the first time KEY is seen, then normally
 GET /v1/models lists the models (openai mode's health check).
 With --legacy it serves only the LLM app's older /openai/v1/... routes (404 on /llm/v1/...).
-Replies echo the last user message: "echo: <text>"; streamed in word-sized chunks with a random "p"
+Replies echo the last user message: "echo: <text>" (with --reply TEXT: always TEXT); streamed in word-sized chunks with a random "p"
 padding field (as the LLM app adds), keep-alive comments and CRLF line endings when --crlf is given.
 """
 import json
@@ -39,6 +39,7 @@ LEGACY = False
 SEEN = set()
 SEEN_LOCK = threading.Lock()
 CRLF = False
+REPLY = None
 ROUTES = (
     "/v1/chat/completions",
     "/api/plugins/grafana-llm-app/resources/llm/v1/chat/completions",
@@ -103,7 +104,7 @@ class Handler(BaseHTTPRequestHandler):
             fault = model[len("fault:"):]
         name, _, arg = fault.partition("=")
         messages = req.get("messages") or [{}]
-        text = "echo: " + str(messages[-1].get("content", ""))
+        text = REPLY if REPLY is not None else "echo: " + str(messages[-1].get("content", ""))
 
         if name in ("429-once", "500-once"):
             with SEEN_LOCK:
@@ -208,7 +209,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global TOKEN, CRLF
+    global TOKEN, CRLF, LEGACY, REPLY
     args = sys.argv[1:]
     while args:
         a = args.pop(0)
@@ -216,6 +217,8 @@ def main():
             TOKEN = args.pop(0)
         elif a == "--crlf":
             CRLF = True
+        elif a == "--reply":
+            REPLY = args.pop(0)
         elif a == "--legacy":
             LEGACY = True  # an older LLM app: only the /openai/v1/... resource routes
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

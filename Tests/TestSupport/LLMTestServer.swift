@@ -10,11 +10,12 @@ public final class LLMTestServer: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    public init(token: String = "test-token", crlf: Bool = false, legacy: Bool = false) throws {
+    /// `reply`: answer every completion with this text instead of echoing the last message.
+    public init(token: String = "test-token", crlf: Bool = false, legacy: Bool = false, reply: String? = nil) throws {
         self.token = token
         let script = Fixtures.packageRoot.appendingPathComponent("Tests/LLMGatewayTests/llm_test_server.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--token", token] + (crlf ? ["--crlf"] : []) + (legacy ? ["--legacy"] : [])
+        process.arguments = ["python3", script, "--token", token] + (crlf ? ["--crlf"] : []) + (legacy ? ["--legacy"] : []) + (reply.map { ["--reply", $0] } ?? [])
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output

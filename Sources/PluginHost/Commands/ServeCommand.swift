@@ -1,4 +1,5 @@
 import ArgumentParser
+import LLMGateway
 import Dispatch
 import Foundation
 import Logging
@@ -31,6 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("record"), help: "Mirror every request line to FILE.requests.jsonl and every answer to FILE.responses.jsonl.")
     var record: String?
 
+    @OptionGroup(title: "LLM gateway (used when a request's pluginContext carries no LLM settings)")
+    var gateway: GatewayOptions
+
     @Option(name: .customLong("cache-bytes"), help: "Budget of the result cache for repeated profile requests (0 disables it).")
     var cacheBytes: Int = 256 << 20
 
@@ -61,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.graceSeconds = graceSeconds
         config.testMethods = testMethods
         config.cacheBytes = max(0, cacheBytes)
+        config.gateway = try gateway.config()
         config.source.limits = DecodeLimits(maxInflatedBytes: maxInflatedBytes)
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }

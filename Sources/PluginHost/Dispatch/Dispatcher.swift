@@ -1,5 +1,7 @@
+import Explain
 import FlameDiff
 import Foundation
+import LLMGateway
 import Synchronization
 
 /// The server's settings, fixed at start.
@@ -11,6 +13,8 @@ struct ServerConfig: Sendable {
     var testMethods = false
     /// Budget of the result cache in bytes; 0 disables it.
     var cacheBytes = 256 << 20
+    /// The LLM gateway for requests whose pluginContext names none; nil: offline explanations only.
+    var gateway: GatewayConfig?
 }
 
 /// What a handler knows of its request: its id, and a way to report progress tied to it.
@@ -37,11 +41,13 @@ struct Dispatcher: Sendable {
     let profiles: ProfileMethods
     let grafana: GrafanaMethods
     let cache: ResultCache
+    let explainer: ExplainService
 
     static let protocolVersion = "1.0"
     static let methods = [
         "initialize", "shutdown", "exit", "$/cancelRequest", "checkHealth", "callResource", "queryData",
         "profile.info", "profile.top", "profile.flamegraph", "profile.diff", "flamegraph.explain",
+        "flamegraph.explainDiff", "explain.followUp",
     ]
 
     init(config: ServerConfig) {
@@ -49,6 +55,12 @@ struct Dispatcher: Sendable {
         profiles = ProfileMethods(source: config.source)
         grafana = GrafanaMethods(profiles: profiles)
         cache = ResultCache(maxBytes: config.cacheBytes)
+        explainer = ExplainService(conversations: Conversations())
+    }
+
+    /// The gateway for a request: the Grafana app settings it carries, else the server's own.
+    func gateway(_ params: Params) -> GatewayConfig? {
+        GrafanaMethods.gatewayConfig(params) ?? config.gateway
     }
 
     func handle(_ method: String, _ raw: JSONValue?, _ context: RequestContext) async throws(RPCError) -> JSONValue {
@@ -64,15 +76,16 @@ struct Dispatcher: Sendable {
             let decoder = try await offload { () throws(RPCError) in grafana.checkHealth(params) }
             return await GrafanaMethods.addGatewayHealth(to: decoder, params: params)
         case "callResource":
-            let grafana = self.grafana
-            let profiles = self.profiles
-            return try await offload { () throws(RPCError) in
-                try grafana.callResource(params) { (target, body) throws(RPCError) in try Self.call(profiles, target, body) }
+            let gateway = self.gateway(params)
+            return try await grafana.callResource(params) { (target, body) async throws(RPCError) in
+                try await self.route(target, body, gateway: gateway, context: context)
             }
         case "queryData":
             let grafana = self.grafana
             return try await offload { () throws(RPCError) in try grafana.queryData(params) }
-        case "profile.info", "profile.top", "profile.flamegraph", "profile.diff", "flamegraph.explain":
+        case "flamegraph.explain", "flamegraph.explainDiff", "explain.followUp":
+            return try await route(method, params, gateway: gateway(params), context: context)
+        case "profile.info", "profile.top", "profile.flamegraph", "profile.diff":
             let profiles = self.profiles
             let cache = self.cache
             let wantsProgress = try params.bool("progress") ?? false
@@ -107,8 +120,41 @@ struct Dispatcher: Sendable {
         case "profile.top": return try profiles.top(params)
         case "profile.flamegraph": return try profiles.flamegraph(params)
         case "profile.diff": return try profiles.diff(params)
-        case "flamegraph.explain": return try profiles.explain(params)
         default: throw .methodNotFound(method)
+        }
+    }
+
+    /// A profile or explain method by name, for direct calls and callResource routes alike. Decoding and
+    /// analysis run on a thread of their own; the LLM call is async. Streamed text goes out as
+    /// `$/progress {id, value: {stage: "delta", text}}` when `stream` is true.
+    func route(_ method: String, _ params: Params, gateway: GatewayConfig?, context: RequestContext) async throws(RPCError) -> JSONValue {
+        let profiles = self.profiles
+        let stream = try params.bool("stream") ?? false
+        let onDelta: @Sendable (String) async -> Void = { text in await context.progress(["stage": "delta", "text": .string(text)]) }
+        var gateway = gateway
+        if let model = try params.string("model") {
+            guard ["base", "large"].contains(model) else { throw RPCError.invalidParams(params.name("model"), "must be base or large") }
+            // The LLM app's abstract models; an OpenAI-compatible server keeps its configured model.
+            if gateway?.mode == .grafanaLLMApp { gateway?.model = model }
+        }
+        switch method {
+        case "flamegraph.explain":
+            let analysis = try await offload { () throws(RPCError) in try profiles.analysis(params) }
+            return try await explainer.explain(.profile(analysis), gateway: gateway, stream: stream, onDelta: onDelta)
+        case "flamegraph.explainDiff":
+            let diff = try await offload { () throws(RPCError) in try profiles.diffExplanation(params) }
+            return try await explainer.explain(.diff(diff), gateway: gateway, stream: stream, onDelta: onDelta)
+        case "explain.followUp":
+            return try await explainer.followUp(
+                id: params.requiredString("conversationId"), question: params.requiredString("question"), gateway: gateway,
+                stream: stream, onDelta: onDelta)
+        default:
+            let cache = self.cache
+            return try await offload { () throws(RPCError) in
+                try cache.value(ResultCache.key(method: method, params: params)) { () throws(RPCError) in
+                    try Self.call(profiles, method, params)
+                }
+            }
         }
     }
 
@@ -134,14 +180,14 @@ struct Dispatcher: Sendable {
 /// Runs CPU-bound work on a thread of its own, so that a long decode never holds a thread of the
 /// cooperative pool that fast requests need. A cancelled request answers at once; the abandoned work
 /// finishes in the background and its result is dropped.
-func offload(_ work: @escaping @Sendable () throws(RPCError) -> JSONValue) async throws(RPCError) -> JSONValue {
+func offload<T: Sendable>(_ work: @escaping @Sendable () throws(RPCError) -> T) async throws(RPCError) -> T {
     if Task.isCancelled { throw .cancelled }
-    let once = Mutex<CheckedContinuation<Result<JSONValue, RPCError>, Never>?>(nil)
-    let result: Result<JSONValue, RPCError> = await withTaskCancellationHandler {
+    let once = Mutex<CheckedContinuation<Result<T, RPCError>, Never>?>(nil)
+    let result: Result<T, RPCError> = await withTaskCancellationHandler {
         await withCheckedContinuation { continuation in
             once.withLock { $0 = continuation }
             let thread = Thread {
-                let outcome = Result { () throws(RPCError) -> JSONValue in try work() }
+                let outcome = Result { () throws(RPCError) -> T in try work() }
                 once.withLock { pending in
                     pending?.resume(returning: outcome)
                     pending = nil

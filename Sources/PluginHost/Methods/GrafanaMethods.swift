@@ -74,11 +74,13 @@ struct GrafanaMethods: Sendable {
     /// The routes of the resource API; each takes a POST with the method's params as a JSON body.
     static let routes = [
         "/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff",
-        "/explain": "flamegraph.explain",
+        "/explain": "flamegraph.explain", "/explainDiff": "flamegraph.explainDiff", "/explain/followUp": "explain.followUp",
     ]
 
     /// CallResource: `{path, method, url, headers, body (base64)}` -> `{status, headers, body (base64)}`.
-    func callResource(_ params: Params, handle: (String, Params) throws(RPCError) -> JSONValue) throws(RPCError) -> JSONValue {
+    func callResource(
+        _ params: Params, handle: (String, Params) async throws(RPCError) -> JSONValue
+    ) async throws(RPCError) -> JSONValue {
         let rawPath = try params.string("path") ?? ""
         let path = "/" + String(rawPath.split(separator: "?", maxSplits: 1).first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         let method = (try params.string("method") ?? "GET").uppercased()
@@ -98,7 +100,7 @@ struct GrafanaMethods: Sendable {
             }
         }
         do throws(RPCError) {
-            return Self.response(200, try handle(target, try Params(body)))
+            return Self.response(200, try await handle(target, try Params(body)))
         } catch {
             let status: Int
             switch error.code {

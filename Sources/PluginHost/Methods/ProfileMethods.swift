@@ -120,39 +120,40 @@ struct ProfileMethods: Sendable {
         return .object(result)
     }
 
-    /// The offline explanation: the three sections, the analysis behind them, and `source: "offline"`.
-    func explain(_ params: Params) throws(RPCError) -> JSONValue {
+    /// The offline analysis of `profile` for `sampleType` (default: pprof's, or the first nonzero).
+    func analysis(_ params: Params) throws(RPCError) -> Analysis {
         let p = try source.load(params.nested("profile"))
-        var selector: SampleTypeSelector?
-        switch params.values["sampleType"] {
-        case .string(let s)?: selector = .name(s)
-        case .int(let i)?: selector = .index(Int(i))
-        default: selector = nil
-        }
-        let analysis: Analysis
         do {
-            analysis = try Analysis(profile: p, sampleType: selector, catalogue: Category.catalogue())
+            return try Analysis(profile: p, sampleType: try Self.sampleType(params), catalogue: Category.catalogue())
         } catch let error as FlameDiffError {
             throw RPCError.badRequest(error)
         } catch {
             throw RPCError.internalError("the analysis catalogue could not be read")
         }
-        let text = Explanation(analysis)
-        return [
-            "source": "offline", "sampleType": Self.json(analysis.sampleType), "total": .int(analysis.total),
-            "language": .string(analysis.language),
-            "sections": ["bottleneck": .string(text.bottleneck), "rootCause": .string(text.rootCause), "fix": .string(text.fix)],
-            "markdown": .string(text.markdown),
-            "analysis": [
-                "bottleneck": .string(analysis.bottleneck), "bottleneckPercent": .double(analysis.bottleneckShare),
-                "userCaller": analysis.userCaller.map(JSONValue.string) ?? .null,
-                "hotPath": .array(analysis.hotPath.map(JSONValue.string)),
-                "findings": .array(analysis.findings.map { f in
-                    ["category": .string(f.category), "title": .string(f.title), "percent": .double(f.share),
-                     "functions": .array(f.functions.map(JSONValue.string)), "confidence": .double(f.confidence)]
-                }),
-            ],
-        ]
+    }
+
+    /// The offline explanation of the change from `baseline` to `comparison` (each one profile or several).
+    func diffExplanation(_ params: Params) throws(RPCError) -> DiffExplanation {
+        let baseline = try source.loadMany(params, "baseline")
+        let comparison = try source.loadMany(params, "comparison")
+        let options = TreeOptions(sampleType: try Self.sampleType(params))
+        let diff: DiffTree
+        do {
+            diff = try DiffTree(baseline: baseline, comparison: comparison, options: options)
+        } catch {
+            throw RPCError.badRequest(error)
+        }
+        guard let catalogue = try? Category.catalogue() else { throw RPCError.internalError("the analysis catalogue could not be read") }
+        return DiffExplanation(diff: diff, catalogue: catalogue)
+    }
+
+    static func sampleType(_ params: Params) throws(RPCError) -> SampleTypeSelector? {
+        switch params.values["sampleType"] {
+        case nil, .null?: return nil
+        case .string(let s)?: return .name(s)
+        case .int(let i)?: return .index(Int(i))
+        default: throw RPCError.invalidParams(params.name("sampleType"), "must be a name or an index")
+        }
     }
 
     static func json(_ t: ValueType) -> JSONValue { ["type": .string(t.type), "unit": .string(t.unit)] }

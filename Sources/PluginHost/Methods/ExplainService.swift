@@ -1,0 +1,297 @@
+import Explain
+import FlameDiff
+import Foundation
+import LLMGateway
+import ProtoPprof
+
+/// What is explained: one profile's analysis, or a diff's.
+enum ExplainSubject: Sendable {
+    case profile(Analysis)
+    case diff(DiffExplanation)
+
+    var offlineSections: [String: String] {
+        switch self {
+        case .profile(let a):
+            let e = Explanation(a)
+            return ["bottleneck": e.bottleneck, "rootCause": e.rootCause, "fix": e.fix]
+        case .diff(let d):
+            return ["performanceChange": d.performanceChange, "functionImpact": d.functionImpact, "potentialCauses": d.potentialCauses]
+        }
+    }
+
+    var offlineMarkdown: String {
+        switch self {
+        case .profile(let a): return Explanation(a).markdown
+        case .diff(let d): return d.markdown
+        }
+    }
+
+    var functions: Set<String> {
+        switch self {
+        case .profile(let a): return a.functionNames
+        case .diff(let d): return d.functionNames
+        }
+    }
+
+    var files: Set<String> {
+        switch self {
+        case .profile(let a): return a.fileNames
+        case .diff: return []
+        }
+    }
+
+    var titles: [String: String] {
+        switch self {
+        case .profile: return AnswerSections.explainTitles
+        case .diff: return AnswerSections.diffTitles
+        }
+    }
+
+    func prompt(budget: TokenBudget) throws -> ChatPrompt {
+        switch self {
+        case .profile(let a): return PromptBuilder.explain(a, budget: budget, template: try PromptTemplate.load(.explain))
+        case .diff(let d): return PromptBuilder.diff(d, budget: budget, template: try PromptTemplate.load(.diff))
+        }
+    }
+
+    var analysisJSON: JSONValue {
+        switch self {
+        case .profile(let a):
+            return [
+                "sampleType": ProfileMethods.json(a.sampleType), "total": .int(a.total), "language": .string(a.language),
+                "bottleneck": .string(a.bottleneck), "bottleneckPercent": .double(a.bottleneckShare),
+                "userCaller": a.userCaller.map(JSONValue.string) ?? .null, "culprit": a.culprit.map(JSONValue.string) ?? .null,
+                "hotPath": .array(a.hotPath.map(JSONValue.string)),
+                "findings": .array(a.findings.map { f in
+                    ["category": .string(f.category), "title": .string(f.title), "percent": .double(f.share),
+                     "functions": .array(f.functions.map(JSONValue.string)), "callers": .array(f.callers.map(JSONValue.string)),
+                     "confidence": .double(f.confidence)]
+                }),
+            ]
+        case .diff(let d):
+            return [
+                "sampleType": ProfileMethods.json(d.sampleType), "leftTotal": .int(d.leftTotal), "rightTotal": .int(d.rightTotal),
+                "language": .string(d.language), "culprit": d.culprit.map(JSONValue.string) ?? .null,
+                "functions": .array(d.functions.map(JSONValue.string)),
+                "categoryChanges": .array(d.categoryChanges.map { c in
+                    ["category": .string(c.category), "title": .string(c.title), "leftPercent": .double(c.leftShare),
+                     "rightPercent": .double(c.rightShare), "delta": .double(c.delta),
+                     "functions": .array(c.functions.map(JSONValue.string)), "callers": .array(c.callers.map(JSONValue.string))]
+                }),
+            ]
+        }
+    }
+}
+
+/// Explanations with an LLM when one is configured and answers, the offline analysis otherwise.
+/// Every answer is grounded against the profile; conversations are kept for follow-up questions.
+struct ExplainService: Sendable {
+    let conversations: Conversations
+    var budget = TokenBudget()
+
+    static let maxQuestionBytes = 4000
+
+    /// `onDelta` receives streamed text as it arrives (only when `stream`).
+    func explain(
+        _ subject: ExplainSubject, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(RPCError) -> JSONValue {
+        let prompt: ChatPrompt
+        do {
+            prompt = try subject.prompt(budget: budget)
+        } catch {
+            throw RPCError.internalError("the prompt templates could not be read")
+        }
+        var result: [String: JSONValue] = [
+            "analysis": subject.analysisJSON,
+            "prompt": [
+                "templateVersion": .string(prompt.templateVersion), "tokenBound": .int(Int64(prompt.tokenBound)),
+                "tokenBudget": .int(Int64(prompt.budget)), "functionsIncluded": .int(Int64(prompt.functionsIncluded)),
+                "functionsAvailable": .int(Int64(prompt.functionsAvailable)), "pathsIncluded": .int(Int64(prompt.pathsIncluded)),
+                "pathsAvailable": .int(Int64(prompt.pathsAvailable)),
+            ],
+        ]
+        var messages = [ChatMessage(role: "system", content: prompt.system), ChatMessage(role: "user", content: prompt.user)]
+        let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
+        switch answer {
+        case .success(let response):
+            let grounding = Grounding(
+                answer: response.content, functions: subject.functions, files: subject.files, aliases: prompt.aliases,
+                numbers: prompt.numbers)
+            result["source"] = "llm"
+            result["model"] = .string(response.model ?? gateway?.model ?? "")
+            result["markdown"] = .string(grounding.text)
+            result["sections"] = Self.sections(AnswerSections(grounding.text, titles: subject.titles).sections)
+            result["grounding"] = Self.json(grounding)
+            if let usage = response.usage {
+                result["usage"] = ["promptTokens": .int(Int64(usage.promptTokens)), "completionTokens": .int(Int64(usage.completionTokens))]
+            }
+            messages.append(ChatMessage(role: "assistant", content: response.content))
+        case .failure(let reason):
+            Self.offline(subject, reason: reason, into: &result)
+            messages.append(ChatMessage(role: "assistant", content: subject.offlineMarkdown))
+        }
+        let id = await conversations.start(Conversation(
+            subject: subject, messages: messages, aliases: prompt.aliases, numbers: prompt.numbers))
+        result["conversationId"] = .string(id)
+        return .object(result)
+    }
+
+    func followUp(
+        id: String, question: String, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(RPCError) -> JSONValue {
+        guard question.utf8.count <= Self.maxQuestionBytes else {
+            throw RPCError.invalidParams("question", "is longer than \(Self.maxQuestionBytes) bytes")
+        }
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw RPCError.invalidParams("question", "is empty")
+        }
+        guard let conversation = await conversations.get(id) else {
+            throw RPCError.domain(
+                RPCError.badRequestCode, kind: "unknown_conversation",
+                "conversation \(id) is unknown or expired (conversations last \(Int(Conversations.ttl.components.seconds / 60)) minutes); start again with flamegraph.explain")
+        }
+        var messages = Conversations.bounded(conversation.messages + [ChatMessage(role: "user", content: question)], budget: budget)
+        var result: [String: JSONValue] = ["conversationId": .string(id)]
+        switch await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta) {
+        case .success(let response):
+            let grounding = Grounding(
+                answer: response.content, functions: conversation.subject.functions, files: conversation.subject.files,
+                aliases: conversation.aliases, numbers: conversation.numbers)
+            result["source"] = "llm"
+            result["model"] = .string(response.model ?? gateway?.model ?? "")
+            result["markdown"] = .string(grounding.text)
+            result["grounding"] = Self.json(grounding)
+            messages.append(ChatMessage(role: "assistant", content: response.content))
+            await conversations.update(id, messages: messages)
+        case .failure(let reason):
+            // Without a model the analysis is all there is: answer with it, and say why.
+            Self.offline(conversation.subject, reason: reason, into: &result)
+            result["note"] = "follow-up questions need an LLM; this is the offline analysis of the same profile"
+        }
+        return .object(result)
+    }
+
+    /// The completion, or why there is none (a reason safe to show: gateway errors never carry the key).
+    private func ask(
+        _ messages: [ChatMessage], gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
+    ) async -> Result<ChatResponse, FallbackReason> {
+        guard let gateway else { return .failure(FallbackReason(reason: "not_configured", detail: "no LLM gateway is configured")) }
+        let client = ChatClient(config: gateway)
+        let request = ChatRequest(messages: messages, temperature: 0.2, maxTokens: budget.answerTokens)
+        if Task.isCancelled { return .failure(FallbackReason(reason: "cancelled", detail: "request cancelled")) }
+        do {
+            if stream {
+                var text = ""
+                for try await delta in client.stream(request) {
+                    text += delta
+                    await onDelta(delta)
+                }
+                return .success(ChatResponse(content: text, finishReason: nil, model: gateway.model, usage: nil))
+            }
+            return .success(try await client.complete(request))
+        } catch let error as GatewayError {
+            return .failure(FallbackReason(error, config: gateway))
+        } catch {
+            return .failure(FallbackReason(reason: "unreachable", detail: gateway.redact(String(describing: error))))
+        }
+    }
+
+    struct FallbackReason: Error {
+        var reason: String
+        var detail: String
+
+        init(reason: String, detail: String) {
+            self.reason = reason
+            self.detail = detail
+        }
+
+        init(_ error: GatewayError, config: GatewayConfig) {
+            let rpc = RPCError.gateway(error)
+            reason = rpc.data?["reason"]?.stringValue ?? "cancelled"
+            detail = config.redact(error.description)
+        }
+    }
+
+    private static func offline(_ subject: ExplainSubject, reason: FallbackReason, into result: inout [String: JSONValue]) {
+        let markdown = subject.offlineMarkdown
+        let grounding = Grounding(answer: markdown, functions: subject.functions, files: subject.files, numbers: nil)
+        result["source"] = "offline"
+        result["fallback"] = ["reason": .string(reason.reason), "detail": .string(reason.detail)]
+        result["markdown"] = .string(markdown)
+        result["sections"] = sections(subject.offlineSections)
+        result["grounding"] = json(grounding)
+    }
+
+    static func sections(_ s: [String: String]) -> JSONValue { .object(s.mapValues(JSONValue.string)) }
+
+    static func json(_ g: Grounding) -> JSONValue {
+        func list(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
+        return [
+            "cited": list(g.cited), "verified": list(g.verified), "unverified": list(g.unverified),
+            "numbers": ["cited": list(g.numbersCited), "verified": list(g.numbersVerified), "unverified": list(g.numbersUnverified)],
+            "grounded": .bool(g.unverified.isEmpty && g.numbersUnverified.isEmpty),
+        ]
+    }
+}
+
+/// One explanation's context, kept for follow-ups.
+struct Conversation: Sendable {
+    var subject: ExplainSubject
+    var messages: [ChatMessage]
+    var aliases: [String: String]
+    var numbers: [Double]
+    var lastUsed = ContinuousClock.now
+}
+
+/// Conversations for `explain.followUp`: at most `capacity`, each expiring `ttl` after its last use;
+/// the least recently used goes first when full.
+actor Conversations {
+    static let ttl = Duration.seconds(30 * 60)
+    static let capacity = 64
+    /// Follow-up turns kept besides the first question and answer.
+    static let maxTurns = 6
+
+    private var items: [String: Conversation] = [:]
+
+    func start(_ conversation: Conversation) -> String {
+        expire()
+        if items.count >= Self.capacity, let oldest = items.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+            items[oldest] = nil
+        }
+        let id = UUID().uuidString.lowercased()
+        items[id] = conversation
+        return id
+    }
+
+    func get(_ id: String) -> Conversation? {
+        expire()
+        guard var c = items[id] else { return nil }
+        c.lastUsed = .now
+        items[id] = c
+        return c
+    }
+
+    func update(_ id: String, messages: [ChatMessage]) {
+        items[id]?.messages = messages
+        items[id]?.lastUsed = .now
+    }
+
+    private func expire() {
+        let now = ContinuousClock.now
+        items = items.filter { now - $0.value.lastUsed < Self.ttl }
+    }
+
+    /// The system prompt, the first question (the profile data) and its answer, then the most recent turns
+    /// that fit the budget (at most `maxTurns`); the newest question is always kept.
+    static func bounded(_ messages: [ChatMessage], budget: TokenBudget) -> [ChatMessage] {
+        guard messages.count > 4 else { return messages }
+        let head = Array(messages.prefix(3))
+        var turns = Array(messages.dropFirst(3).dropLast())
+        let question = messages.last!
+        if turns.count > 2 * maxTurns { turns = Array(turns.suffix(2 * maxTurns)) }
+        while !turns.isEmpty, TokenBudget.upperBound((head + turns + [question]).map(\.content)) > budget.promptTokens {
+            turns.removeFirst(min(2, turns.count))
+        }
+        return head + turns + [question]
+    }
+}

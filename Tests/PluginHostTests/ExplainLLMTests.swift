@@ -1,0 +1,169 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// flamegraph.explain, explainDiff and explain.followUp against the local OpenAI-compatible test server,
+/// over the real executable's pipes.
+@Suite(.serialized) struct ExplainLLMTests {
+    static let secret = "sk-test-EXPLAIN_SECRET_91c3"
+
+    /// An answer in Grafana's three sections that cites two real functions of go-cpu-fib, one that is not
+    /// in the profile, one true share and one made-up share.
+    static let answer = """
+        ##### Performance bottleneck
+        Most time goes to `math/big.addVV` and `math/big.nat.add`, reached from `fib.Fibonacci` (96.2% of cpu).
+        ##### Root cause
+        `main.fastInverseSqrt` recomputes values; `math/big.addVV` is busy at 12.3456%.
+        ##### Recommended fix
+        Cache results in `main.calculateFib`.
+        """
+
+    func context(_ llm: LLMTestServer, model: String = "test-model") -> [String: Any] {
+        ["orgId": 1, "appInstanceSettings": [
+            "jsonData": ["llmMode": "openai", "llmURL": llm.baseURL, "llmModel": model],
+            "decryptedSecureJsonData": ["llmApiKey": Self.secret],
+        ]]
+    }
+
+    func profile(_ name: String) throws -> [String: Any] { ["pprof": try base64Profile(name)] }
+
+    @Test func aStreamedExplanationArrivesAsNotificationsThenAGroundedResult() throws {
+        let llm = try LLMTestServer(token: Self.secret, reply: Self.answer)
+        let rpc = try RPCProcess(arguments: ["--log-level", "trace"])
+        rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz"), "stream": true, "pluginContext": context(llm)])
+        let response = rpc.response(id: 1, timeout: 30)
+        let result = try #require(response?["result"] as? [String: Any], "\(String(describing: response))")
+        #expect(result["source"] as? String == "llm")
+        // The deltas came first, tied to the request, and add up to the answer.
+        let deltas = rpc.skipped.filter { $0["method"] as? String == "$/progress" }.compactMap { $0["params"] as? [String: Any] }
+        #expect(deltas.count > 3)
+        #expect(deltas.allSatisfy { $0["id"] as? Int == 1 })
+        let streamed = deltas.compactMap { ($0["value"] as? [String: Any])?["text"] as? String }.joined()
+        #expect(streamed == Self.answer)
+
+        let grounding = try #require(result["grounding"] as? [String: Any])
+        let verified = grounding["verified"] as? [String] ?? []
+        let unverified = grounding["unverified"] as? [String] ?? []
+        #expect(unverified == ["main.fastInverseSqrt"])
+        #expect(Set(verified) == ["math/big.addVV", "math/big.nat.add", "fib.Fibonacci", "main.calculateFib"])
+        // A short name from the prompt is written out in full.
+        #expect(!(result["markdown"] as? String ?? "").contains("`fib.Fibonacci`"))
+        #expect(grounding["grounded"] as? Bool == false)
+        let numbers = grounding["numbers"] as? [String: Any]
+        #expect(numbers?["unverified"] as? [String] == ["12.3456%"])
+        let markdown = result["markdown"] as? String ?? ""
+        #expect(markdown.contains("`main.fastInverseSqrt` (not in the profile)"))
+        #expect(markdown.contains("12.3456% (unverified)"))
+        let sections = result["sections"] as? [String: String]
+        #expect(sections?["fix"] == "Cache results in `main.calculateFib`.")
+        #expect((result["prompt"] as? [String: Any])?["templateVersion"] as? String == "v1")
+        #expect(result["conversationId"] as? String != nil)
+
+        rpc.closeInput()
+        _ = rpc.waitForExit()
+        #expect(!rpc.stderr.contains(Self.secret))
+    }
+
+    @Test func aNonStreamedAnswerIsGroundedToo() throws {
+        let llm = try LLMTestServer(token: Self.secret, reply: Self.answer)
+        let rpc = try RPCProcess()
+        rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz"), "pluginContext": context(llm)])
+        let result = rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any]
+        #expect(result?["source"] as? String == "llm")
+        #expect((result?["grounding"] as? [String: Any])?["unverified"] as? [String] == ["main.fastInverseSqrt"])
+        #expect(rpc.skipped.filter { $0["method"] as? String == "$/progress" }.isEmpty)
+    }
+
+    @Test(arguments: ["fault:500", "fault:broken-sse", "fault:close", "fault:invalid-json"])
+    func aGatewayFailureYieldsTheOfflineAnswer(_ fault: String) throws {
+        let llm = try LLMTestServer(token: Self.secret)
+        let rpc = try RPCProcess()
+        let stream = fault == "fault:broken-sse"
+        rpc.request(1, "flamegraph.explain", [
+            "profile": try profile("java-cpu-jfr-kafka.pb.gz"), "stream": stream, "pluginContext": context(llm, model: fault),
+        ])
+        let response = rpc.response(id: 1, timeout: 60)
+        let result = try #require(response?["result"] as? [String: Any], "\(String(describing: response))")
+        #expect(result["source"] as? String == "offline")
+        let fallback = result["fallback"] as? [String: Any]
+        #expect(fallback?["reason"] as? String != nil)
+        #expect((result["sections"] as? [String: String])?["rootCause"]?.contains("regular-expression") == true)
+        #expect((result["grounding"] as? [String: Any])?["grounded"] as? Bool == true)
+        let text = String(describing: result)
+        #expect(!text.contains(Self.secret))
+    }
+
+    @Test func anUnreachableOrUnconfiguredGatewayYieldsTheOfflineAnswer() throws {
+        let rpc = try RPCProcess(arguments: ["--llm-url", "http://127.0.0.1:9", "--llm-mode", "openai"])
+        rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz")])
+        let result = rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any]
+        #expect(result?["source"] as? String == "offline")
+        #expect((result?["fallback"] as? [String: Any])?["reason"] as? String == "unreachable")
+
+        let plain = try RPCProcess()
+        plain.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz")])
+        let offline = plain.response(id: 1)?["result"] as? [String: Any]
+        #expect((offline?["fallback"] as? [String: Any])?["reason"] as? String == "not_configured")
+    }
+
+    @Test func followUpsContinueTheConversation() throws {
+        let llm = try LLMTestServer(token: Self.secret)  // echoes the last user message
+        let rpc = try RPCProcess()
+        rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz"), "pluginContext": context(llm)])
+        let first = rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any]
+        let id = try #require(first?["conversationId"] as? String)
+        #expect((first?["markdown"] as? String)?.contains("<profile-data>") == true)  // the echo of the prompt
+        rpc.request(2, "explain.followUp", ["conversationId": id, "question": "Why is `main.calculateFib` slow?", "stream": true, "pluginContext": context(llm)])
+        let second = rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any]
+        #expect(second?["source"] as? String == "llm")
+        #expect(second?["markdown"] as? String == "echo: Why is `main.calculateFib` slow?")
+        #expect((second?["grounding"] as? [String: Any])?["verified"] as? [String] == ["main.calculateFib"])
+
+        rpc.request(3, "explain.followUp", ["conversationId": "no-such-id", "question": "?"])
+        let error = rpc.response(id: 3)?["error"] as? [String: Any]
+        #expect((error?["data"] as? [String: Any])?["kind"] as? String == "unknown_conversation")
+        rpc.request(4, "explain.followUp", ["conversationId": id, "question": String(repeating: "x", count: 5000)])
+        #expect((rpc.response(id: 4)?["error"] as? [String: Any])?["code"] as? Int == -32602)
+        // Without a model, a follow-up still answers, with the offline analysis.
+        rpc.request(5, "explain.followUp", ["conversationId": id, "question": "And now?"])
+        #expect((rpc.response(id: 5)?["result"] as? [String: Any])?["source"] as? String == "offline")
+    }
+
+    @Test func explainDiffOverRPCAndResource() throws {
+        let rpc = try RPCProcess()
+        let base = ["pprof": try Data(contentsOf: Fixtures.root.appendingPathComponent("interpret/service-base.pb.gz")).base64EncodedString()]
+        let json = ["pprof": try Data(contentsOf: Fixtures.root.appendingPathComponent("interpret/service-json.pb.gz")).base64EncodedString()]
+        rpc.request(1, "flamegraph.explainDiff", ["baseline": base, "comparison": json])
+        let result = rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any]
+        #expect(result?["source"] as? String == "offline")
+        let sections = result?["sections"] as? [String: String]
+        #expect(sections?["functionImpact"]?.hasPrefix("`main.encodeResponse`") == true)
+        #expect((result?["analysis"] as? [String: Any])?["culprit"] as? String == "main.encodeResponse")
+        let body = try JSONSerialization.data(withJSONObject: ["baseline": base, "comparison": json]).base64EncodedString()
+        rpc.request(2, "callResource", ["path": "/explainDiff", "method": "POST", "body": body])
+        #expect((rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any])?["status"] as? Int == 200)
+    }
+
+    @Test func theCLIStreamsTheLLMAnswerAndReportsGrounding() throws {
+        let llm = try LLMTestServer(token: Self.secret, reply: Self.answer)
+        let r = try runFlamegraphAI(
+            ["explain", Fixtures.profile("go-cpu-fib.pb.gz").path],
+            environment: ["FLAMEGRAPH_AI_LLM_URL": llm.baseURL, "FLAMEGRAPH_AI_LLM_MODE": "openai", "FLAMEGRAPH_AI_LLM_MODEL": "test-model",
+                  "FLAMEGRAPH_AI_LLM_API_KEY": Self.secret])
+        let out = String(decoding: r.stdout, as: UTF8.self)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(out.contains("Source: LLM"))
+        #expect(out.contains("`main.fastInverseSqrt` recomputes"))
+        #expect(out.contains("Grounding: 4 of 5 cited names found in the profile; not in the profile: `main.fastInverseSqrt`"))
+        #expect(!out.contains(Self.secret) && !r.stderr.contains(Self.secret))
+
+        let failing = try runFlamegraphAI(
+            ["explain", Fixtures.profile("go-cpu-fib.pb.gz").path],
+            environment: ["FLAMEGRAPH_AI_LLM_URL": llm.baseURL, "FLAMEGRAPH_AI_LLM_MODE": "openai", "FLAMEGRAPH_AI_LLM_MODEL": "fault:500",
+                  "FLAMEGRAPH_AI_LLM_API_KEY": Self.secret])
+        let text = String(decoding: failing.stdout, as: UTF8.self)
+        #expect(failing.status == 0)
+        #expect(text.contains("source: offline analysis"))
+        #expect(text.contains("##### Root cause"))
+    }
+}
