@@ -221,6 +221,8 @@ def main():
             REPLY = args.pop(0)
         elif a == "--legacy":
             LEGACY = True  # an older LLM app: only the /openai/v1/... resource routes
+    # A listen backlog for many simultaneous clients (the default of 5 makes connects wait for SYN retries).
+    ThreadingHTTPServer.request_queue_size = 256
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
