@@ -75,6 +75,7 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidLabelFilter(String)
     case sampleTypeMismatch(requested: String, baseline: [String], comparison: [String])
     case noProfiles(side: String)
+    case invalidFlameGraph(String)
 
     public var description: String {
         switch self {
@@ -90,6 +91,8 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
             return "sample type '\(requested)' must exist on both sides; baseline has: \(baseline.joined(separator: ", ")); comparison has: \(comparison.joined(separator: ", "))"
         case .noProfiles(let side):
             return "no \(side) profile given"
+        case .invalidFlameGraph(let why):
+            return "invalid flame graph: \(why)"
         }
     }
 }

@@ -43,6 +43,12 @@ public struct TopTable: Sendable {
         self.sampleType = stacks.sampleType
     }
 
+    init(rows: [TopRow], total: Int64, sampleType: ValueType) {
+        self.rows = rows
+        self.total = total
+        self.sampleType = sampleType
+    }
+
     /// A share of the total in percent (0 when the total is 0).
     public func percent(_ value: Int64) -> Double {
         total == 0 ? 0 : 100 * Double(value) / Double(total)

@@ -167,3 +167,25 @@ import Testing
         #expect(text.contains("##### Root cause"))
     }
 }
+
+@Suite struct ExplainFlameGraphInputTests {
+    @Test func aFlameGraphInLevelsFormIsExplainedLikeItsProfile() throws {
+        let rpc = try RPCProcess()
+        let profile = ["pprof": try base64Profile("java-cpu-jfr-kafka.pb.gz")]
+        rpc.request(1, "profile.flamegraph", ["profile": profile, "maxNodes": 100000])
+        let graph = try #require((rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any])?["flamegraph"] as? [String: Any])
+        rpc.request(2, "flamegraph.explain", ["flamegraph": graph, "sampleType": ["type": "cpu", "unit": "nanoseconds"]])
+        rpc.request(3, "flamegraph.explain", ["profile": profile])
+        let fromGraph = rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any]
+        let fromProfile = rpc.response(id: 3, timeout: 30)?["result"] as? [String: Any]
+        let a = fromGraph?["analysis"] as? [String: Any]
+        let b = fromProfile?["analysis"] as? [String: Any]
+        #expect(a?["bottleneck"] as? String == b?["bottleneck"] as? String)
+        #expect(a?["culprit"] as? String == b?["culprit"] as? String)
+        #expect((fromGraph?["sections"] as? [String: String])?["rootCause"]?.contains("regular-expression") == true)
+
+        rpc.request(4, "flamegraph.explain", ["flamegraph": ["names": ["total"], "levels": [[0, 1, 0, 0], [0, 1, 1, 5]]]])
+        let error = rpc.response(id: 4)?["error"] as? [String: Any]
+        #expect((error?["message"] as? String)?.contains("name index 5") == true)
+    }
+}

@@ -122,6 +122,7 @@ struct ProfileMethods: Sendable {
 
     /// The offline analysis of `profile` for `sampleType` (default: pprof's, or the first nonzero).
     func analysis(_ params: Params) throws(RPCError) -> Analysis {
+        if params.has("flamegraph") { return try flameGraphAnalysis(params) }
         let p = try source.load(params.nested("profile"))
         do {
             return try Analysis(profile: p, sampleType: try Self.sampleType(params), catalogue: Category.catalogue())
@@ -145,6 +146,47 @@ struct ProfileMethods: Sendable {
         }
         guard let catalogue = try? Category.catalogue() else { throw RPCError.internalError("the analysis catalogue could not be read") }
         return DiffExplanation(diff: diff, catalogue: catalogue)
+    }
+
+    /// The analysis of a flame graph given in Pyroscope's levels form, `{names, levels: [{values}] or [[…]]}`,
+    /// as the frontend holds it; `sampleType` may then be `{type, unit}`.
+    func flameGraphAnalysis(_ params: Params) throws(RPCError) -> Analysis {
+        let graph = try params.nested("flamegraph")
+        guard case .array(let rawNames)? = graph.values["names"] else {
+            throw RPCError.invalidParams(graph.name("names"), "must be an array of strings")
+        }
+        var names: [String] = []
+        for n in rawNames {
+            guard let s = n.stringValue else { throw RPCError.invalidParams(graph.name("names"), "must be an array of strings") }
+            names.append(s)
+        }
+        guard case .array(let rawLevels)? = graph.values["levels"] else {
+            throw RPCError.invalidParams(graph.name("levels"), "must be an array of levels")
+        }
+        var levels: [[Int64]] = []
+        for level in rawLevels {
+            let values = level["values"]?.arrayValue ?? level.arrayValue
+            guard let values else { throw RPCError.invalidParams(graph.name("levels"), "each level must be {values: [...]} or an array") }
+            var ints: [Int64] = []
+            ints.reserveCapacity(values.count)
+            for v in values {
+                guard let i = v.intValue else { throw RPCError.invalidParams(graph.name("levels"), "values must be integers") }
+                ints.append(i)
+            }
+            levels.append(ints)
+        }
+        var type = ValueType(type: "samples", unit: "count")
+        if case .object(let o)? = params.values["sampleType"], let t = o["type"]?.stringValue {
+            type = ValueType(type: t, unit: o["unit"]?.stringValue ?? "count")
+        }
+        do {
+            let tree = try CallTree(levels: levels, names: names, sampleType: type)
+            return Analysis(top: TopTable(tree: tree), tree: tree, catalogue: try Category.catalogue())
+        } catch let error as FlameDiffError {
+            throw RPCError.badRequest(error)
+        } catch {
+            throw RPCError.internalError("the analysis catalogue could not be read")
+        }
     }
 
     static func sampleType(_ params: Params) throws(RPCError) -> SampleTypeSelector? {

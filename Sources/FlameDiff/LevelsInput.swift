@@ -1,0 +1,72 @@
+import ProtoPprof
+
+extension CallTree {
+    /// Most nodes a flame graph given as input may have.
+    public static let maxInputNodes = 1 << 20
+
+    /// Reads a flame graph in Pyroscope's levels form (as `FlameGraphLevels` writes it): `names`, and per
+    /// level 4-tuples `[x delta, total, self, name index]`, level 0 being the root. A child must lie within
+    /// a node of the level above; every violation is an error naming the level and tuple.
+    public init(levels: [[Int64]], names: [String], sampleType: ValueType = ValueType(type: "samples", unit: "count")) throws(FlameDiffError) {
+        let count = levels.reduce(0) { $0 + $1.count / 4 }
+        guard count <= Self.maxInputNodes else { throw .invalidFlameGraph("\(count) nodes; at most \(Self.maxInputNodes) are accepted") }
+        guard let top = levels.first, top.count == 4 else { throw .invalidFlameGraph("level 0 must hold exactly one node, the root") }
+        var nodeName: [Int32] = [-1]
+        var parent: [Int32] = [-1]
+        var selfValue: [Int64] = [top[2]]
+        // The level above: absolute x, end, and node index of each node.
+        var above: [(x: Int64, end: Int64, node: Int32)] = [(0, top[1], 0)]
+        guard top[1] >= 0, top[2] >= 0, top[2] <= top[1] else { throw .invalidFlameGraph("the root's values are inconsistent") }
+        for (l, level) in levels.enumerated().dropFirst() {
+            guard level.count % 4 == 0 else { throw .invalidFlameGraph("level \(l) has \(level.count) values, not a multiple of 4") }
+            var current: [(x: Int64, end: Int64, node: Int32)] = []
+            var previousEnd: Int64 = 0
+            var p = 0
+            for t in Swift.stride(from: 0, to: level.count, by: 4) {
+                let (dx, total, own, name) = (level[t], level[t + 1], level[t + 2], level[t + 3])
+                let where_ = "level \(l), node \(t / 4)"
+                guard dx >= 0, total >= 0, own >= 0, own <= total else { throw .invalidFlameGraph("\(where_): negative values or self above total") }
+                guard name >= 0, name < names.count else { throw .invalidFlameGraph("\(where_): name index \(name) outside names[\(names.count)]") }
+                let (x, overflow) = previousEnd.addingReportingOverflow(dx)
+                guard !overflow, x <= Int64.max - total else { throw .invalidFlameGraph("\(where_): x overflows") }
+                previousEnd = x + total
+                while p < above.count && above[p].end <= x && !(total == 0 && above[p].x == x) { p += 1 }
+                guard p < above.count, above[p].x <= x, x + total <= above[p].end else {
+                    throw .invalidFlameGraph("\(where_): not within any node of level \(l - 1)")
+                }
+                nodeName.append(Int32(name))
+                parent.append(above[p].node)
+                selfValue.append(own)
+                current.append((x, x + total, Int32(nodeName.count - 1)))
+            }
+            above = current
+        }
+        self.init(shape: TreeShape(names: names, nodeName: nodeName, parent: parent), selfValue: selfValue, sampleType: sampleType)
+    }
+}
+
+extension TopTable {
+    /// A top table from a call tree (a flame graph given as input): flat sums self values per name; cum
+    /// counts a node's total once per stack, skipping nodes with an ancestor of the same name (recursion).
+    public init(tree: CallTree) {
+        var flat = [Int64](repeating: 0, count: tree.names.count)
+        var cum = [Int64](repeating: 0, count: tree.names.count)
+        for i in 1 ..< max(tree.nodeCount, 1) {
+            let name = tree.nodeName[i]
+            flat[Int(name)] += tree.selfValue[i]
+            var a = Int(tree.parent[i])
+            var recursive = false
+            while a > 0 {
+                if tree.nodeName[a] == name { recursive = true; break }
+                a = Int(tree.parent[a])
+            }
+            if !recursive { cum[Int(name)] += tree.total[i] }
+        }
+        var rows: [TopRow] = []
+        for id in tree.names.indices where flat[id] != 0 || cum[id] != 0 {
+            rows.append(TopRow(name: tree.names[id], flat: flat[id], cum: cum[id]))
+        }
+        rows.sort { a, b in a.flat != b.flat ? a.flat > b.flat : bytewiseLess(a.name, b.name) }
+        self.init(rows: rows, total: tree.totalValue, sampleType: tree.sampleType)
+    }
+}
