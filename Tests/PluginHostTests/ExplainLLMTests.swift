@@ -93,6 +93,26 @@ import Testing
         #expect(!text.contains(Self.secret))
     }
 
+    @Test func cancellingAStalledStreamAnswersCancelledAtOnce() throws {
+        let llm = try LLMTestServer(token: Self.secret)
+        let rpc = try RPCProcess()
+        rpc.request(1, "flamegraph.explain", [
+            "profile": try profile("go-cpu-fib.pb.gz"), "stream": true, "pluginContext": context(llm, model: "fault:stall=2"),
+        ])
+        // Wait for the first streamed text, then cancel while the server holds the stream open.
+        var sawDelta = false
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while !sawDelta, Date() < deadline, let m = rpc.next(timeout: 20) as? [String: Any] {
+            sawDelta = m["method"] as? String == "$/progress"
+        }
+        #expect(sawDelta)
+        let started = Date()
+        rpc.notify("$/cancelRequest", ["id": 1])
+        let error = rpc.response(id: 1, timeout: 10)?["error"] as? [String: Any]
+        #expect(error?["code"] as? Int == -32800)
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+
     @Test func anUnreachableOrUnconfiguredGatewayYieldsTheOfflineAnswer() throws {
         let rpc = try RPCProcess(arguments: ["--llm-url", "http://127.0.0.1:9", "--llm-mode", "openai"])
         rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz")])

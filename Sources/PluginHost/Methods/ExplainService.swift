@@ -112,6 +112,7 @@ struct ExplainService: Sendable {
         ]
         var messages = [ChatMessage(role: "system", content: prompt.system), ChatMessage(role: "user", content: prompt.user)]
         let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
+        if Task.isCancelled { throw .cancelled }
         switch answer {
         case .success(let response):
             let grounding = Grounding(
@@ -152,7 +153,9 @@ struct ExplainService: Sendable {
         }
         var messages = Conversations.bounded(conversation.messages + [ChatMessage(role: "user", content: question)], budget: budget)
         var result: [String: JSONValue] = ["conversationId": .string(id)]
-        switch await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta) {
+        let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
+        if Task.isCancelled { throw .cancelled }
+        switch answer {
         case .success(let response):
             let grounding = Grounding(
                 answer: response.content, functions: conversation.subject.functions, files: conversation.subject.files,
