@@ -123,7 +123,9 @@ public struct Analysis: Sendable {
         language = Self.guessLanguage(top.rows.prefix(50).map(\.name))
         functionNames = Set(tree.names)
 
-        let classifier = Classifier(catalogue: catalogue, names: tree.names)
+        let classifier = Classifier(
+            catalogue: catalogue, names: tree.names, weight: Classifier.weights(shape: tree.shape, columns: [tree.total]),
+            total: tree.totalValue)
         let attribution = classifier.attribute(shape: tree.shape, selfValues: [tree.selfValue], totals: [tree.total])
         func heaviest(_ values: [Int32: Int64]) -> [String] { Classifier.heaviest(values, names: tree.names) }
         var findings: [Finding] = []
@@ -143,7 +145,8 @@ public struct Analysis: Sendable {
         // The heaviest node of the bottleneck, and the path to it.
         let n = tree.nodeCount
         var best = -1
-        for i in 1 ..< max(n, 1) where tree.names[Int(tree.nodeName[i])] == hottest {
+        let hottestID = Int32(tree.names.firstIndex(of: hottest) ?? -2)
+        for i in 1 ..< max(n, 1) where tree.nodeName[i] == hottestID {
             if best < 0 || tree.selfValue[i] > tree.selfValue[best] { best = i }
         }
         hotPath = best > 0 ? tree.path(of: best) : []

@@ -56,7 +56,9 @@ public struct DiffExplanation: Sendable {
         language = Analysis.guessLanguage(table.rows.sorted { max($0.leftSelf, $0.rightSelf) > max($1.leftSelf, $1.rightSelf) }.prefix(50).map(\.name))
         func share(_ v: Int64, _ total: Int64) -> Double { total == 0 ? 0 : 100 * Double(v) / Double(total) }
 
-        let classifier = Classifier(catalogue: catalogue, names: diff.names)
+        let classifier = Classifier(
+            catalogue: catalogue, names: diff.names, weight: Classifier.weights(shape: diff.shape, columns: [diff.leftTotal, diff.rightTotal]),
+            total: min(l, r))
         let a = classifier.attribute(
             shape: diff.shape, selfValues: [diff.leftSelf, diff.rightSelf], totals: [diff.leftTotal, diff.rightTotal])
         var changes: [CategoryChange] = []
@@ -74,9 +76,9 @@ public struct DiffExplanation: Sendable {
         }
         categoryChanges = changes.sorted { $0.delta > $1.delta }
         let main = categoryChanges.first.flatMap { $0.delta >= 2 ? $0 : nil }
-        let userGrowth = table.rows.filter { $0.totalDelta > 0 && classifier.isUserCode($0.name) }
-            .sorted { $0.totalDelta > $1.totalDelta }
-        culprit = main?.callers.first ?? userGrowth.first?.name
+        let userGrowth = table.rows.filter { $0.totalDelta > 0 }.sorted { $0.totalDelta > $1.totalDelta }
+            .lazy.first { classifier.isUserCode($0.name) }
+        culprit = main?.callers.first ?? userGrowth?.name
 
         let unit = diff.sampleType.unit
         let change = l == 0 ? 0 : 100 * Double(r - l) / Double(l)
