@@ -118,10 +118,7 @@ public enum PromptBuilder {
             if !a.findings.isEmpty {
                 lines.append("rule-based findings (each sample counted once, for its outermost matching frame):")
                 for f in a.findings {
-                    var line = "- \(f.title): \(pct(f.share))% of total"
-                    if !f.functions.isEmpty { line += ", entered through " + f.functions.map(q).joined(separator: ", ") }
-                    if !f.callers.isEmpty { line += ", called from " + f.callers.map(q).joined(separator: ", ") }
-                    lines.append(line)
+                    lines.append(categoryLine("- \(f.title): \(pct(f.share))% of total", f.functions, "called from", f.callers, q))
                 }
             }
             if let culprit = a.culprit { lines.append("user-code function most responsible: \(q(culprit))") }
@@ -166,10 +163,8 @@ public enum PromptBuilder {
             if !d.categoryChanges.isEmpty {
                 lines.append("rule-based categories (baseline% -> comparison%):")
                 for c in d.categoryChanges.prefix(max(1, paths)) {
-                    var line = "- \(c.title): \(pct(c.leftShare)) -> \(pct(c.rightShare)) (\(pct(c.delta, signed: true)))"
-                    if !c.functions.isEmpty { line += ", entered through " + c.functions.map(q).joined(separator: ", ") }
-                    if !c.callers.isEmpty { line += ", growth from " + c.callers.map(q).joined(separator: ", ") }
-                    lines.append(line)
+                    let head = "- \(c.title): \(pct(c.leftShare)) -> \(pct(c.rightShare)) (\(pct(c.delta, signed: true)))"
+                    lines.append(categoryLine(head, c.functions, "growth from", c.callers, q))
                 }
             }
             if let culprit = d.culprit { lines.append("user-code function most responsible for the growth: \(q(culprit))") }
@@ -177,6 +172,14 @@ public enum PromptBuilder {
         }
         return fit(template: template, vars: vars, budget: budget, functionsAvailable: ranked.count,
                    pathsAvailable: d.categoryChanges.count, alias: alias, numbers: { numbers }, data: data)
+    }
+
+    /// A category's line: its head, then where it is entered and from which user code.
+    static func categoryLine(_ head: String, _ entries: [String], _ callerWord: String, _ callers: [String], _ q: (String) -> String) -> String {
+        var line = head
+        if !entries.isEmpty { line += ", entered through " + entries.map(q).joined(separator: ", ") }
+        if !callers.isEmpty { line += ", \(callerWord) " + callers.map(q).joined(separator: ", ") }
+        return line
     }
 
     /// Renders with everything, then drops the lowest-ranked function or path (whichever list is longer
