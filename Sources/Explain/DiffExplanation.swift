@@ -82,10 +82,13 @@ public struct DiffExplanation: Sendable {
 
         let unit = diff.sampleType.unit
         let change = l == 0 ? 0 : 100 * Double(r - l) / Double(l)
-        var text = "Total \(diff.sampleType.type) went from \(l) to \(r) \(unit)"
+        func amount(_ v: Int64) -> String {
+            ["nanoseconds", "microseconds", "bytes"].contains(unit) ? NumberText.value(v, unit: unit) : "\(v) \(unit)"
+        }
+        var text = "Total \(diff.sampleType.type) went from \(amount(l)) to \(amount(r))"
             + (l == 0 ? "." : " (\(change >= 0 ? "+" : "")\(Int(change.rounded()))%).")
         if let main {
-            text += " The largest change is \(main.title): \(Percent.share(main.leftShare)) → \(Percent.share(main.rightShare)) of \(diff.sampleType.type) (\(Percent.points(main.delta)))"
+            text += " The largest change is \(main.title): \(NumberText.share(main.leftShare)) → \(NumberText.share(main.rightShare)) of \(diff.sampleType.type) (\(NumberText.points(main.delta)))"
             if let entry = main.functions.first { text += ", entered through `\(entry)`" }
             if let caller = main.callers.first { text += " from `\(caller)`" }
             text += "."
@@ -94,7 +97,7 @@ public struct DiffExplanation: Sendable {
         if let top = increases.first {
             let positive = table.rows.filter { $0.selfDelta > 0 }.reduce(0) { $0 + $1.selfDelta }
             let part = positive == 0 ? 0 : Int((100 * top.selfDelta / positive).rounded())
-            text += " The largest shift of self time is `\(top.name)`, \(Percent.points(top.selfDelta))"
+            text += " The largest shift of self time is `\(top.name)`, \(NumberText.points(top.selfDelta))"
                 + (top.status == .new ? " (new in the comparison)" : "") + "; it explains \(part)% of all growth in share."
         } else {
             text += " No function grew its share."
@@ -105,16 +108,16 @@ public struct DiffExplanation: Sendable {
         var impact: [String] = []
         var named: [String] = []
         if let culprit, let row = table.rows.first(where: { $0.name == culprit }) {
-            impact.append("`\(culprit)`: \(Percent.share(row.leftTotalShare)) → \(Percent.share(row.rightTotalShare)) total (itself and its callees), \(Percent.points(row.totalDelta))" + (row.status == .new ? ", new" : ""))
+            impact.append("`\(culprit)`: \(NumberText.share(row.leftTotalShare)) → \(NumberText.share(row.rightTotalShare)) total (itself and its callees), \(NumberText.points(row.totalDelta))" + (row.status == .new ? ", new" : ""))
             named.append(culprit)
         }
         for c in increases where !named.contains(c.name) && named.count < 3 {
-            let factor = c.selfFactor.map { " (x\(String(format: "%.2f", $0)))" } ?? ""
-            impact.append("`\(c.name)`: \(Percent.share(c.leftSelfShare)) → \(Percent.share(c.rightSelfShare)) self, \(Percent.points(c.selfDelta))\(factor)" + (c.status == .new ? ", new" : ""))
+            let factor = c.selfFactor.map { " (x\(NumberText.fixed($0, places: 2)))" } ?? ""
+            impact.append("`\(c.name)`: \(NumberText.share(c.leftSelfShare)) → \(NumberText.share(c.rightSelfShare)) self, \(NumberText.points(c.selfDelta))\(factor)" + (c.status == .new ? ", new" : ""))
             named.append(c.name)
         }
         for c in table.decreases(2) where !named.contains(c.name) && named.count < 3 {
-            impact.append("`\(c.name)`: \(Percent.share(c.leftSelfShare)) → \(Percent.share(c.rightSelfShare)) self, \(Percent.points(c.selfDelta))" + (c.status == .vanished ? ", gone" : ""))
+            impact.append("`\(c.name)`: \(NumberText.share(c.leftSelfShare)) → \(NumberText.share(c.rightSelfShare)) self, \(NumberText.points(c.selfDelta))" + (c.status == .vanished ? ", gone" : ""))
             named.append(c.name)
         }
         functionImpact = impact.isEmpty ? "No function changed its share of the total." : impact.joined(separator: "\n")
@@ -123,7 +126,7 @@ public struct DiffExplanation: Sendable {
         var causes: [String] = []
         for c in categoryChanges.prefix(2) where c.delta >= 2 {
             let who = c.callers.first.map { "`\($0)` now spends" } ?? "The comparison spends"
-            causes.append("\(who) \(Percent.points(c.delta)) more in \(c.title)" + (c.functions.first.map { " (`\($0)`)" } ?? "") + ": \(c.cause). Fix: \(c.fix).")
+            causes.append("\(who) \(NumberText.points(c.delta)) more in \(c.title)" + (c.functions.first.map { " (`\($0)`)" } ?? "") + ": \(c.cause). Fix: \(c.fix).")
         }
         for c in increases.prefix(causes.isEmpty ? 3 : 1) where !causes.contains(where: { $0.contains("`\(c.name)`") }) {
             if let category = classifier.category(of: c.name) {

@@ -101,7 +101,7 @@ public enum PromptBuilder {
             func pct(_ v: Double) -> String {
                 let rounded = (v * 10).rounded() / 10
                 numbers.append(rounded)
-                return String(format: "%.1f", rounded)
+                return NumberText.fixed(rounded, places: 1)
             }
             func q(_ name: String) -> String { quote(alias.shown(name), limit: nameLimit) }
             var lines = ["profile: language \(a.language), sample type \(a.sampleType.type), unit \(a.sampleType.unit), total \(a.total)"]
@@ -145,7 +145,7 @@ public enum PromptBuilder {
             func pct(_ v: Double, signed: Bool = false) -> String {
                 let rounded = (v * 100).rounded() / 100
                 numbers.append(abs(rounded))
-                return String(format: signed ? "%+.2f" : "%.2f", rounded)
+                return (signed && rounded >= 0 ? "+" : "") + NumberText.fixed(rounded, places: 2)
             }
             func q(_ name: String) -> String { quote(alias.shown(name), limit: nameLimit) }
             var lines = [

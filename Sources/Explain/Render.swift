@@ -8,7 +8,7 @@ public struct Explanation: Sendable {
     public var fix: String
 
     public init(_ a: Analysis) {
-        func pct(_ v: Double) -> String { Percent.share(v) }
+        func pct(_ v: Double) -> String { NumberText.share(v) }
         guard a.total != 0, !a.bottleneck.isEmpty else {
             bottleneck = "The profile holds no samples for \(a.sampleType), so there is nothing to explain."
             rootCause = "No values were recorded."

@@ -1,3 +1,4 @@
+import FlameDiff
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,7 +76,7 @@ struct PhaseTimer {
         let now = ContinuousClock.now
         func ms(_ d: Duration) -> String {
             let v = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-            return String(format2: v)
+            return NumberText.fixed(v, places: 2)
         }
         writeStderr("[timing] \(phase): \(ms(now - last)) ms (total \(ms(now - start)) ms)")
         last = now

@@ -89,16 +89,16 @@ func render(_ table: ChangeTable, sampleType: ValueType, rows n: Int) -> String 
     let inUnit = table.normalization != .share
     func delta(_ d: Double) -> String {
         if inUnit { return (d > 0 ? "+" : "") + formatValue(Int64(d.rounded()), unit: unit) }
-        return (d > 0 ? "+" : "") + String(format2: d) + "pp"
+        return (d > 0 ? "+" : "") + NumberText.fixed(d, places: 2) + "pp"
     }
-    func factor(_ f: Double?) -> String { f.map { "x" + String(format2: $0) } ?? "-" }
+    func factor(_ f: Double?) -> String { f.map { "x" + NumberText.fixed($0, places: 2) } ?? "-" }
     func line(_ c: FunctionChange, _ d: Double, total: Bool) -> String {
         let lv = total ? c.leftTotal : c.leftSelf
         let rv = total ? c.rightTotal : c.rightSelf
         let ls = total ? c.leftTotalShare : c.leftSelfShare
         let rs = total ? c.rightTotalShare : c.rightSelfShare
         let mark = c.status == .new ? " [new]" : c.status == .vanished ? " [vanished]" : ""
-        return "\(pad(formatValue(lv, unit: unit), 12)) \(pad(String(format2: ls) + "%", 7)) \(pad(formatValue(rv, unit: unit), 12)) \(pad(String(format2: rs) + "%", 7)) \(pad(delta(d), 12)) \(pad(factor(total ? nil : c.selfFactor), 8))  \(c.name)\(mark)\n"
+        return "\(pad(formatValue(lv, unit: unit), 12)) \(pad(NumberText.fixed(ls, places: 2) + "%", 7)) \(pad(formatValue(rv, unit: unit), 12)) \(pad(NumberText.fixed(rs, places: 2) + "%", 7)) \(pad(delta(d), 12)) \(pad(factor(total ? nil : c.selfFactor), 8))  \(c.name)\(mark)\n"
     }
     var out = "Type: \(sampleType)\n"
     out += "Baseline total: \(formatValue(table.leftTicks, unit: unit)); comparison total: \(formatValue(table.rightTicks, unit: unit))\n"

@@ -1,3 +1,4 @@
+import FlameDiff
 import ArgumentParser
 import Foundation
 import LLMGateway
@@ -39,7 +40,7 @@ struct LLMCommand: AsyncParsableCommand {
             guard let config = try gateway.config() else { throw ValidationError("no gateway configured: give --llm-url or FLAMEGRAPH_AI_LLM_URL") }
             let health = await ChatClient(config: config).health()
             print("mode: \(config.mode.rawValue), model: \(config.model)")
-            print("reachable: \(health.reachable), ok: \(health.ok)" + (health.latencyMs.map { ", latency: \(String(format2: $0)) ms" } ?? ""))
+            print("reachable: \(health.reachable), ok: \(health.ok)" + (health.latencyMs.map { ", latency: \(NumberText.fixed($0, places: 2)) ms" } ?? ""))
             if let error = health.error { print("error: \(config.redact(error))") }
             if !health.ok { throw ExitCode(1) }
         }
