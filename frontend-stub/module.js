@@ -1,5 +1,5 @@
 // Minimal frontend for the app plugin: registers the app and its one page. The real UI comes later;
-// the page talks to the backend through the plugin's resource API (/top, /flamegraph, /diff, /explain).
+// the page talks to the backend through the plugin's resource API (/top, /flamegraph, /diff, /explain, /explainDiff, /explain/followUp).
 define(['@grafana/data', 'react'], function (grafanaData, React) {
   'use strict';
 

@@ -164,6 +164,34 @@ import Testing
         #expect((rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any])?["status"] as? Int == 200)
     }
 
+    @Test func aDiffExplainedByTheModelIsGroundedAgainstBothSides() throws {
+        let reply = """
+            ##### Performance change
+            `main.encodeResponse` is new and takes 21.88pp more; `json.(*encodeState).string` grew +3.26pp.
+            ##### Function impact
+            `main.encodeResponse`, `main.renderTemplate`
+            ##### Potential causes
+            JSON encoding per request.
+            """
+        let llm = try LLMTestServer(token: Self.secret, reply: reply)
+        let rpc = try RPCProcess()
+        func side(_ s: String) throws -> [String: Any] {
+            ["pprof": try Data(contentsOf: Fixtures.root.appendingPathComponent("interpret/\(s).pb.gz")).base64EncodedString()]
+        }
+        rpc.request(1, "flamegraph.explainDiff", [
+            "baseline": try side("service-base"), "comparison": try side("service-json"), "pluginContext": context(llm),
+        ])
+        let result = try #require(rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any])
+        #expect(result["source"] as? String == "llm")
+        let grounding = result["grounding"] as? [String: Any]
+        #expect(grounding?["verified"] as? [String] == ["main.encodeResponse", "json.(*encodeState).string"])
+        #expect(grounding?["unverified"] as? [String] == ["main.renderTemplate"])
+        #expect((grounding?["numbers"] as? [String: Any])?["unverified"] as? [String] == [])
+        let sections = result["sections"] as? [String: String]
+        #expect(sections?["functionImpact"]?.contains("`main.renderTemplate` (not in the profile)") == true)
+        #expect(sections?["performanceChange"]?.contains("`encoding/json.(*encodeState).string`") == true)
+    }
+
     @Test func theCLIStreamsTheLLMAnswerAndReportsGrounding() throws {
         let llm = try LLMTestServer(token: Self.secret, reply: Self.answer)
         let r = try runFlamegraphAI(
