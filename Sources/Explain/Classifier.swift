@@ -82,7 +82,9 @@ struct Classifier {
             let p = Int(shape.parent[i])
             let name = shape.nodeName[i]
             userAncestor[i] = isUser[Int(name)] ? Int32(i) : userAncestor[p]
-            if category[p] >= 0 {
+            // A category holds its subtree down to the first user-code frame: a library that calls back into
+            // the application (a logging scope, a middleware, a sort's comparator) is not charged for it.
+            if category[p] >= 0 && !isUser[Int(name)] {
                 category[i] = category[p]
             } else if nameCategory[Int(name)] >= 0 {
                 let c = Int(nameCategory[Int(name)])

@@ -34,7 +34,7 @@ public struct Explanation: Sendable {
         bottleneck = b
 
         if let top = a.findings.first {
-            var r = "\(pct(top.share)) of the time goes to \(top.title) (" + top.functions.map { "`\($0)`" }.joined(separator: ", ") + "): \(top.cause)."
+            var r = "\(pct(top.share)) of \(a.sampleType.type) goes to \(top.title) (" + top.functions.map { "`\($0)`" }.joined(separator: ", ") + "): \(top.cause)."
             for f in a.findings.dropFirst().prefix(2) {
                 r += " Also \(f.title), \(pct(f.share)) (" + f.functions.prefix(2).map { "`\($0)`" }.joined(separator: ", ") + ")."
             }
