@@ -30,7 +30,7 @@ struct ProfileOptions: ParsableArguments {
             throw ValidationError("--key must be one of: \(FrameKey.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return TreeOptions(
-            sampleType: sampleType.map { Int($0).map(SampleTypeSelector.index) ?? .name($0) },
+            sampleType: sampleType.map(SampleTypeSelector.init(argument:)),
             frameKey: frameKey,
             includeLabels: try includeLabels.map { try LabelFilter(parsing: $0) },
             excludeLabels: try excludeLabels.map { try LabelFilter(parsing: $0) },
@@ -38,4 +38,11 @@ struct ProfileOptions: ParsableArguments {
     }
 
     var limits: DecodeLimits { DecodeLimits(maxInflatedBytes: maxInflatedBytes) }
+}
+
+extension SampleTypeSelector {
+    /// A `--sample-type` argument: an index when it is a number, else a name.
+    init(argument: String) {
+        self = Int(argument).map(SampleTypeSelector.index) ?? .name(argument)
+    }
 }

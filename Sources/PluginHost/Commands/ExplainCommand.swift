@@ -36,7 +36,7 @@ struct ExplainCommand: AsyncParsableCommand {
     var answerTokens = TokenBudget().answerTokens
 
     func run() async throws {
-        let selector = sampleType.map { Int($0).map(SampleTypeSelector.index) ?? .name($0) }
+        let selector = sampleType.map(SampleTypeSelector.init(argument:))
         let subject: ExplainSubject
         let heading: String
         if !comparison.isEmpty {
@@ -62,7 +62,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let config = try gateway.config()
         guard let config else {
             print("Source: offline analysis (no LLM configured)\n")
-            print(subject.offlineMarkdown, terminator: "")
+            print(subject.offline.markdown, terminator: "")
             return
         }
         print("Source: LLM (\(config.mode.rawValue), model \(config.model)); streaming…\n")

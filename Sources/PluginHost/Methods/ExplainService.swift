@@ -9,20 +9,16 @@ enum ExplainSubject: Sendable {
     case profile(Analysis)
     case diff(DiffExplanation)
 
-    var offlineSections: [String: String] {
+    /// The offline explanation: its sections by key, and the same as Markdown.
+    var offline: (sections: [String: String], markdown: String) {
         switch self {
         case .profile(let a):
             let e = Explanation(a)
-            return ["bottleneck": e.bottleneck, "rootCause": e.rootCause, "fix": e.fix]
+            return (["bottleneck": e.bottleneck, "rootCause": e.rootCause, "fix": e.fix], e.markdown)
         case .diff(let d):
-            return ["performanceChange": d.performanceChange, "functionImpact": d.functionImpact, "potentialCauses": d.potentialCauses]
-        }
-    }
-
-    var offlineMarkdown: String {
-        switch self {
-        case .profile(let a): return Explanation(a).markdown
-        case .diff(let d): return d.markdown
+            return (
+                ["performanceChange": d.performanceChange, "functionImpact": d.functionImpact, "potentialCauses": d.potentialCauses],
+                d.markdown)
         }
     }
 
@@ -129,7 +125,7 @@ struct ExplainService: Sendable {
             messages.append(ChatMessage(role: "assistant", content: response.content))
         case .failure(let reason):
             Self.offline(subject, reason: reason, into: &result)
-            messages.append(ChatMessage(role: "assistant", content: subject.offlineMarkdown))
+            messages.append(ChatMessage(role: "assistant", content: result["markdown"]?.stringValue ?? ""))
         }
         let id = await conversations.start(Conversation(
             subject: subject, messages: messages, aliases: prompt.aliases, numbers: prompt.numbers))
@@ -216,12 +212,12 @@ struct ExplainService: Sendable {
     }
 
     private static func offline(_ subject: ExplainSubject, reason: FallbackReason, into result: inout [String: JSONValue]) {
-        let markdown = subject.offlineMarkdown
+        let (offlineSections, markdown) = subject.offline
         let grounding = Grounding(answer: markdown, functions: subject.functions, files: subject.files, numbers: nil)
         result["source"] = "offline"
         result["fallback"] = ["reason": .string(reason.reason), "detail": .string(reason.detail)]
         result["markdown"] = .string(markdown)
-        result["sections"] = sections(subject.offlineSections)
+        result["sections"] = sections(offlineSections)
         result["grounding"] = json(grounding)
     }
 

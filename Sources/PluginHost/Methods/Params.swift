@@ -81,15 +81,20 @@ struct Params: Sendable {
         return v
     }
 
+    /// `sampleType` as a name or an index; nil selects the profile's default.
+    func sampleTypeSelector() throws(RPCError) -> SampleTypeSelector? {
+        switch values["sampleType"] {
+        case nil, .null?: return nil
+        case .string(let s)?: return .name(s)
+        case .int(let i)?: return .index(Int(i))
+        default: throw RPCError.invalidParams(name("sampleType"), "must be a sample type name or index")
+        }
+    }
+
     /// Sample selection, frame key and filters shared by every profile method.
     func treeOptions() throws(RPCError) -> TreeOptions {
         var options = TreeOptions()
-        switch values["sampleType"] {
-        case nil, .null?: break
-        case .string(let s)?: options.sampleType = .name(s)
-        case .int(let i)?: options.sampleType = .index(Int(i))
-        default: throw RPCError.invalidParams(name("sampleType"), "must be a sample type name or index")
-        }
+        options.sampleType = try sampleTypeSelector()
         options.frameKey = try oneOf("key", default: FrameKey.function)
         do {
             options.includeLabels = try strings("includeLabels").map { s throws(FlameDiffError) in try LabelFilter(parsing: s) }

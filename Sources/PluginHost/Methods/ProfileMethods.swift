@@ -125,7 +125,7 @@ struct ProfileMethods: Sendable {
         if params.has("flamegraph") { return try flameGraphAnalysis(params) }
         let p = try source.load(params.nested("profile"))
         do {
-            return try Analysis(profile: p, sampleType: try Self.sampleType(params), catalogue: Category.catalogue())
+            return try Analysis(profile: p, sampleType: try params.sampleTypeSelector(), catalogue: Category.catalogue())
         } catch let error as FlameDiffError {
             throw RPCError.badRequest(error)
         } catch {
@@ -137,7 +137,7 @@ struct ProfileMethods: Sendable {
     func diffExplanation(_ params: Params) throws(RPCError) -> DiffExplanation {
         let baseline = try source.loadMany(params, "baseline")
         let comparison = try source.loadMany(params, "comparison")
-        let options = TreeOptions(sampleType: try Self.sampleType(params))
+        let options = TreeOptions(sampleType: try params.sampleTypeSelector())
         let diff: DiffTree
         do {
             diff = try DiffTree(baseline: baseline, comparison: comparison, options: options)
@@ -186,15 +186,6 @@ struct ProfileMethods: Sendable {
             throw RPCError.badRequest(error)
         } catch {
             throw RPCError.internalError("the analysis catalogue could not be read")
-        }
-    }
-
-    static func sampleType(_ params: Params) throws(RPCError) -> SampleTypeSelector? {
-        switch params.values["sampleType"] {
-        case nil, .null?: return nil
-        case .string(let s)?: return .name(s)
-        case .int(let i)?: return .index(Int(i))
-        default: throw RPCError.invalidParams(params.name("sampleType"), "must be a name or an index")
         }
     }
 
