@@ -31,9 +31,52 @@ import Testing
         #expect(r.status == 0)
         let recorded = try String(contentsOfFile: base + ".requests.jsonl", encoding: .utf8)
         let answers = try String(contentsOfFile: base + ".responses.jsonl", encoding: .utf8)
-        #expect(recorded == String(decoding: input, as: UTF8.self))
+        #expect(try JSONSerialization.jsonObject(with: Data(recorded.utf8)) as? NSDictionary
+            == JSONSerialization.jsonObject(with: input) as? NSDictionary)
         #expect(answers == r.stdoutText)
         let replay = try runFlamegraphAI(["replay", base + ".requests.jsonl", "--expect", base + ".responses.jsonl"])
         #expect(replay.status == 0)
+    }
+
+    /// `--record` writes no secret: Grafana's secure settings, credential headers and any line that echoes
+    /// them are redacted, and both files are readable by their owner only.
+    @Test func recordingsHoldNoSecretsAndArePrivate() throws {
+        let secret = "sk-record-\(UUID().uuidString)"
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID())").path
+        // An old world-readable file at the same path must not keep its mode.
+        FileManager.default.createFile(atPath: base + ".requests.jsonl", contents: Data(), attributes: [.posixPermissions: 0o644])
+        let context: [String: Any] = [
+            "appInstanceSettings": [
+                "jsonData": ["llmURL": "http://127.0.0.1:9", "llmMode": "openai"],
+                "decryptedSecureJsonData": ["llmApiKey": secret, "other": secret + "-2"],
+            ]
+        ]
+        let lines: [[String: Any]] = [
+            ["jsonrpc": "2.0", "id": 1, "method": "checkHealth", "params": ["pluginContext": context]],
+            ["jsonrpc": "2.0", "id": 2, "method": "callResource", "params": [
+                "pluginContext": context, "path": "/nope", "method": "GET",
+                "headers": ["Authorization": ["Bearer " + secret], "X-Grafana-Org-Id": ["1"]],
+            ]],
+        ]
+        var input = Data()
+        for line in lines {
+            input.append(try JSONSerialization.data(withJSONObject: line))
+            input.append(0x0A)
+        }
+        // A line that does not parse but repeats the key seen earlier.
+        input.append(Data("{\"broken\": \"\(secret)\"\n".utf8))
+        let r = try runFlamegraphAI(["serve", "--record", base, "--log-level", "trace"], stdin: input)
+        #expect(r.status == 0)
+        for suffix in [".requests.jsonl", ".responses.jsonl"] {
+            let text = try String(contentsOfFile: base + suffix, encoding: .utf8)
+            #expect(!text.contains(secret), "\(suffix) holds the secret")
+            let mode = try FileManager.default.attributesOfItem(atPath: base + suffix)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(suffix) has mode \(String(mode ?? 0, radix: 8))")
+        }
+        let recorded = try String(contentsOfFile: base + ".requests.jsonl", encoding: .utf8)
+        #expect(recorded.contains("<redacted>"))
+        #expect(recorded.contains("X-Grafana-Org-Id"))
+        #expect(recorded.split(separator: "\n").count == 3)
+        #expect(!r.stderr.contains(secret))
     }
 }

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
 
-    @Option(name: .customLong("record"), help: "Mirror every request line to FILE.requests.jsonl and every answer to FILE.responses.jsonl.")
+    @Option(name: .customLong("record"), help: "Mirror requests to FILE.requests.jsonl and answers to FILE.responses.jsonl (mode 0600, secrets redacted).")
     var record: String?
 
     @OptionGroup(title: "LLM gateway (used when a request's pluginContext carries no LLM settings)")
@@ -71,15 +71,13 @@ struct ServeCommand: AsyncParsableCommand {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
             config.source.allowedDirectory = resolved
         }
-        var recordFD: Int32? = nil
-        var inputFD: Int32 = 0
+        var recorder: TrafficRecorder? = nil
         if let record {
-            recordFD = open(record + ".responses.jsonl", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            // Requests are mirrored by a tee: the reader reads a pipe that a thread fills from stdin.
-            inputFD = teeInput(to: record + ".requests.jsonl")
+            // Secrets are redacted before anything reaches the files, which only their owner can read.
+            recorder = try TrafficRecorder(prefix: record, knownSecrets: config.gateway?.key.map { [$0.value] } ?? [])
         }
-        let output = OutputChannel(fd: protocolFD, recordFD: recordFD)
-        let server = Server(config: config, output: output, logger: logger)
+        let output = OutputChannel(fd: protocolFD, recorder: recorder)
+        let server = Server(config: config, output: output, logger: logger, recorder: recorder)
 
         signal(SIGTERM, SIG_IGN)
         let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
@@ -93,37 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         term.resume()
 
-        let status = await server.run(reader: LineReader(fd: inputFD, maxLineBytes: maxLineBytes))
+        let status = await server.run(reader: LineReader(fd: 0, maxLineBytes: maxLineBytes))
         term.cancel()
         throw ExitCode(status)
     }
-}
-
-/// Copies stdin to `path` and to a pipe; returns the pipe's read end.
-private func teeInput(to path: String) -> Int32 {
-    var fds: [Int32] = [0, 0]
-    pipe(&fds)
-    let file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    let writeEnd = fds[1]
-    let thread = Thread {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            buffer.withUnsafeBytes { b in
-                _ = write(file, b.baseAddress, n)
-                var done = 0
-                while done < n {
-                    let w = write(writeEnd, b.baseAddress! + done, n - done)
-                    if w <= 0 { break }
-                    done += w
-                }
-            }
-        }
-        close(file)
-        close(writeEnd)
-    }
-    thread.start()
-    return fds[0]
 }

@@ -11,11 +11,13 @@ final class Server: Sendable {
     let lifecycle = Lifecycle()
     let dispatcher: Dispatcher
     let logger: Logger
+    let recorder: TrafficRecorder?
 
-    init(config: ServerConfig, output: OutputChannel, logger: Logger) {
+    init(config: ServerConfig, output: OutputChannel, logger: Logger, recorder: TrafficRecorder? = nil) {
         self.config = config
         self.output = output
         self.logger = logger
+        self.recorder = recorder
         registry = Registry(limit: config.maxConcurrent)
         dispatcher = Dispatcher(config: config)
     }
@@ -65,9 +67,11 @@ final class Server: Sendable {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
+            recorder?.recordRequest(raw: bytes, parsed: nil)
             await output.send(Responses.error(.parseError(error.description), id: .null))
             return nil
         }
+        recorder?.recordRequest(raw: bytes, parsed: value)
         if case .array(let elements) = value {
             guard !elements.isEmpty else {
                 await output.send(Responses.error(.invalidRequest("empty batch"), id: .null))

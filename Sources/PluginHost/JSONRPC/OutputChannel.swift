@@ -4,15 +4,15 @@ import Glibc
 import FlameDiff
 
 /// The only writer of protocol output. Each message is one line written with complete write calls inside
-/// the actor, so two messages never interleave. Optionally mirrors every message to a recording file.
+/// the actor, so two messages never interleave. Optionally mirrors every message to a recording (secrets redacted).
 actor OutputChannel {
     private let fd: Int32
-    private let recordFD: Int32?
+    private let recorder: TrafficRecorder?
     private(set) var linesWritten = 0
 
-    init(fd: Int32, recordFD: Int32? = nil) {
+    init(fd: Int32, recorder: TrafficRecorder? = nil) {
         self.fd = fd
-        self.recordFD = recordFD
+        self.recorder = recorder
     }
 
     func send(_ message: JSONValue) {
@@ -21,7 +21,7 @@ actor OutputChannel {
         var bytes = w.bytes
         bytes.append(0x0A)
         writeAll(fd, bytes)
-        if let recordFD { writeAll(recordFD, bytes) }
+        recorder?.recordResponse(bytes)
         linesWritten += 1
     }
 
