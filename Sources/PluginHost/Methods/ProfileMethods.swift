@@ -58,7 +58,7 @@ struct ProfileMethods: Sendable {
     func flamegraph(_ params: Params) throws(RPCError) -> JSONValue {
         let p = try source.load(params.nested("profile"))
         let format = try params.oneOf("format", default: FlamegraphFormat.levels)
-        let maxNodes = Int(try params.int("maxNodes", in: 0 ... Int64(FlameGraph.maxMaxNodes)) ?? Int64(FlameGraph.defaultMaxNodes))
+        let maxNodes = Int(try params.int("maxNodes", in: 1 ... Int64(FlameGraph.maxMaxNodes)) ?? Int64(FlameGraph.defaultMaxNodes))
         let options = try params.treeOptions()
         let tree: CallTree
         do {
@@ -87,7 +87,7 @@ struct ProfileMethods: Sendable {
         let comparison = try source.loadMany(params, "comparison")
         let format = try params.oneOf("format", default: DiffFormat.table)
         let normalization = try params.oneOf("normalization", default: DiffNormalization.share)
-        let maxNodes = Int(try params.int("maxNodes", in: 0 ... Int64(FlameGraph.maxMaxNodes)) ?? Int64(FlameGraph.defaultMaxNodes))
+        let maxNodes = Int(try params.int("maxNodes", in: 1 ... Int64(FlameGraph.maxMaxNodes)) ?? Int64(FlameGraph.defaultMaxNodes))
         let limit = Int(try params.int("limit", in: 0 ... 1_000_000) ?? 20)
         let options = try params.treeOptions()
         let diff: DiffTree
