@@ -58,6 +58,8 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     case providerError(status: Int, message: String)
     case malformedResponse(String)
     case cancelled
+    /// TLS or certificate failure, or a URL that is not http(s): a configuration problem, never retried.
+    case misconfigured(String)
 
     public var description: String {
         switch self {
@@ -69,6 +71,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         case .providerError(let status, let message): return "LLM provider error (HTTP \(status)): \(message)"
         case .malformedResponse(let why): return "malformed LLM response: \(why)"
         case .cancelled: return "cancelled"
+        case .misconfigured(let why): return "LLM gateway misconfigured: \(why)"
         }
     }
 
@@ -114,10 +117,12 @@ public struct ChatClient: Sendable {
     private func complete(_ request: ChatRequest, url: String) async throws(GatewayError) -> ChatResponse {
         var http = try httpRequest(request, stream: false)
         http.url = url
-        return try await withRetries { () async throws(GatewayError) -> ChatResponse in
+        return try await withRetries { (remaining) async throws(GatewayError) -> ChatResponse in
             let response: (status: Int, headers: [(name: String, value: String)], body: [UInt8])
+            var attempt = http
+            attempt.totalTimeout = remaining
             do throws(HTTPError) {
-                response = try await HTTPClient.send(http)
+                response = try await HTTPClient.send(attempt)
             } catch {
                 throw Self.map(error)
             }
@@ -134,8 +139,10 @@ public struct ChatClient: Sendable {
                 try await overRoutes { (url) async throws(GatewayError) in
                     var http = try httpRequest(request, stream: true)
                     http.url = url
-                    try await withRetries { () async throws(GatewayError) in
-                        try await streamOnce(http, to: continuation)
+                    try await withRetries { (remaining) async throws(GatewayError) in
+                        var attempt = http
+                        attempt.totalTimeout = remaining
+                        try await streamOnce(attempt, to: continuation)
                     }
                 }
                 continuation.finish()
@@ -215,17 +222,25 @@ public struct ChatClient: Sendable {
         throw .notConfigured
     }
 
-    private func withRetries<T>(_ attempt: () async throws(GatewayError) -> T) async throws(GatewayError) -> T {
+    /// Runs attempts until one succeeds, an error is final, or time is up. `config.requestTimeout` bounds the
+    /// whole call, retries and waits included: each attempt gets what is left of it. A retry starts only when
+    /// its wait (a server's Retry-After, in full) ends within `retry.maxTotal` of the first attempt and before
+    /// the deadline; a server asking for longer gets its rate-limit error at once, never an early retry.
+    private func withRetries<T>(_ attempt: (Duration) async throws(GatewayError) -> T) async throws(GatewayError) -> T {
         let started = ContinuousClock.now
+        let deadline = started + config.requestTimeout
         var n = 1
         while true {
-            do {
-                return try await attempt()
+            do throws(GatewayError) {
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { throw GatewayError.timeout }
+                return try await attempt(remaining)
             } catch {
-                let elapsed = ContinuousClock.now - started
+                let now = ContinuousClock.now
+                let elapsed = now - started
                 guard error.isRetryable, n < config.retry.maxAttempts, elapsed < config.retry.maxTotal else { throw error }
                 let delay = config.retry.delay(attempt: n, retryAfter: error.retryAfter)
-                guard elapsed + delay <= config.retry.maxTotal else { throw error }
+                guard now + delay < deadline, elapsed + delay <= config.retry.maxTotal else { throw error }
                 do {
                     try await Task.sleep(for: delay)
                 } catch {
@@ -307,6 +322,8 @@ public struct ChatClient: Sendable {
         case .responseTooLarge(let limit): return .malformedResponse("response larger than \(limit) bytes")
         case .cancelled: return .cancelled
         case .transport(let why): return .unreachable(why)
+        case .tls(let why): return .misconfigured("TLS failure: \(why)")
+        case .unsupportedScheme: return .misconfigured("the URL must start with http:// or https://")
         }
     }
 
@@ -315,7 +332,7 @@ public struct ChatClient: Sendable {
         switch status {
         case 401, 403: return .unauthorized(message)
         case 429:
-            let after = headers.first { $0.name.lowercased() == "retry-after" }.flatMap { Int($0.value) }
+            let after = headers.first { $0.name.lowercased() == "retry-after" }.flatMap { RetryPolicy.retryAfterSeconds($0.value) }
             return .rateLimited(retryAfterSeconds: after)
         default: return .providerError(status: status, message: message)
         }

@@ -34,12 +34,27 @@ public struct RetryPolicy: Sendable, Equatable {
         self.maxTotal = maxTotal
     }
 
-    /// The delay before retry `attempt` (1-based), honouring a server's Retry-After when it gives one.
+    /// The delay before retry `attempt` (1-based): a server's Retry-After in full when it gives one (the caller
+    /// gives up instead when that is past its deadline), else exponential backoff with jitter.
     func delay(attempt: Int, retryAfter: Duration?) -> Duration {
-        if let retryAfter { return min(retryAfter, maxDelay) }
+        if let retryAfter { return retryAfter }
         let exponential = baseDelay * (1 << min(attempt - 1, 16))
         let capped = min(exponential, maxDelay)
         return capped * Double.random(in: 0.5 ... 1.0)
+    }
+}
+
+extension RetryPolicy {
+    /// A Retry-After header in seconds: delta-seconds, or an HTTP-date (RFC 9110) counted from now.
+    public static func retryAfterSeconds(_ value: String, now: Date = Date()) -> Int? {
+        let v = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(v) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: v) else { return nil }
+        return max(0, Int(date.timeIntervalSince(now).rounded(.up)))
     }
 }
 

@@ -44,6 +44,10 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     case responseTooLarge(limit: Int)
     case cancelled
     case transport(String)
+    /// The TLS handshake or the peer's certificate failed: retrying the same peer cannot help.
+    case tls(String)
+    /// The URL's scheme is not http or https (libcurl would otherwise read `file://` and others).
+    case unsupportedScheme
 
     public var description: String {
         switch self {
@@ -53,6 +57,8 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .responseTooLarge(let limit): return "response larger than \(limit) bytes"
         case .cancelled: return "cancelled"
         case .transport(let why): return "transport error: \(why)"
+        case .tls(let why): return "TLS failure: \(why)"
+        case .unsupportedScheme: return "only http:// and https:// URLs are allowed"
         }
     }
 }
@@ -61,6 +67,12 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
 /// handle polled every 50 ms, so a cancelled stream stops within one poll, or at once through a wakeup.
 public enum HTTPClient {
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Whether a URL is http or https, the only schemes an exchange may use.
+    public static func isWebURL(_ url: String) -> Bool {
+        let lower = url.prefix(8).lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
 
     /// The response as a stream of events; cancelling the consuming task aborts the transfer.
     public static func stream(_ request: HTTPRequest) -> AsyncThrowingStream<HTTPEvent, Error> {
@@ -130,6 +142,10 @@ private final class Transfer: @unchecked Sendable {
     }
 
     func run() {
+        guard HTTPClient.isWebURL(request.url) else {
+            continuation.finish(throwing: HTTPError.unsupportedScheme)
+            return
+        }
         guard let easy = curl_easy_init() else {
             continuation.finish(throwing: HTTPError.transport("libcurl could not create a handle"))
             return
@@ -157,6 +173,9 @@ private final class Transfer: @unchecked Sendable {
             _ = CCurlShim_setopt_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
         }
         _ = CCurlShim_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        // Only the web: libcurl would otherwise follow `file://`, `gopher://`, `dict://` and more.
+        _ = CCurlShim_setopt_pointer(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = CCurlShim_setopt_pointer(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         _ = CCurlShim_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
         _ = CCurlShim_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
         _ = CCurlShim_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
@@ -252,6 +271,12 @@ private final class Transfer: @unchecked Sendable {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .unreachable(text)
         case CURLE_OPERATION_TIMEDOUT: return .timeout
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE: return .connectionClosed(text)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
+            CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE,
+            CURLE_USE_SSL_FAILED:
+            return .tls(text)
+        case CURLE_UNSUPPORTED_PROTOCOL: return .unsupportedScheme
         default: return .transport(text)
         }
     }

@@ -94,6 +94,64 @@ import Testing
         await #expect(throws: GatewayError.self) { try await once.complete(ask(model: "fault:500-once=\(UUID())")) }
     }
 
+    /// A Retry-After longer than the retry window gives the rate-limit error at once instead of an early
+    /// retry, and an HTTP-date is read as well as seconds.
+    @Test func aLongRetryAfterIsNotRetriedEarly() async throws {
+        let server = try LLMTestServer()
+        let c = client(server, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(50), maxDelay: .seconds(2), maxTotal: .seconds(15)))
+        let started = ContinuousClock.now
+        await #expect(throws: GatewayError.rateLimited(retryAfterSeconds: 30)) { try await c.complete(ask(model: "fault:429=30")) }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(RetryPolicy.retryAfterSeconds("Tue, 14 Nov 2023 22:13:50 GMT", now: now) == 30)
+        #expect(RetryPolicy.retryAfterSeconds(" 7 ", now: now) == 7)
+        #expect(RetryPolicy.retryAfterSeconds("soon", now: now) == nil)
+    }
+
+    /// The request timeout bounds the whole call, retries included: an attempt gets only what is left.
+    @Test func theDeadlineBoundsEveryAttempt() async throws {
+        let server = try LLMTestServer()
+        let c = client(server, timeout: .milliseconds(2500),
+                       retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .milliseconds(100), maxTotal: .seconds(30)))
+        let started = ContinuousClock.now
+        await #expect(throws: GatewayError.self) { try await c.complete(ask(model: "fault:slow500=1500")) }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(4), "took \(elapsed); five 1.5 s attempts would take 7.5 s")
+    }
+
+    /// Only http(s): `file://` and friends are refused before libcurl runs, and a TLS failure (https to a
+    /// plain-HTTP port) is a configuration error that is not retried.
+    @Test func onlyWebSchemesAndTLSFailuresAreFinal() async throws {
+        for url in ["file:///etc/passwd", "gopher://127.0.0.1:9", "dict://127.0.0.1:9"] {
+            let c = ChatClient(config: GatewayConfig(mode: .openai, baseURL: url, key: nil))
+            do {
+                _ = try await c.complete(ask())
+                Issue.record("\(url) was fetched")
+            } catch {
+                guard case .misconfigured = error else {
+                    Issue.record("\(url): expected misconfigured, got \(error)")
+                    continue
+                }
+            }
+        }
+        let server = try LLMTestServer()
+        let tls = ChatClient(config: GatewayConfig(
+            mode: .openai, baseURL: server.baseURL.replacingOccurrences(of: "http://", with: "https://"), key: nil,
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: .seconds(1), maxDelay: .seconds(1), maxTotal: .seconds(30))))
+        let started = ContinuousClock.now
+        do {
+            _ = try await tls.complete(ask())
+            Issue.record("TLS to a plain-HTTP port answered")
+        } catch {
+            guard case .misconfigured(let why) = error else {
+                Issue.record("expected misconfigured, got \(error)")
+                return
+            }
+            #expect(why.contains("TLS"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(1), "a TLS failure was retried")
+    }
+
     @Test func theKeyNeverAppearsEvenWhenTheServerEchoesIt() async throws {
         let server = try LLMTestServer()
         let c = client(server, key: Self.key)

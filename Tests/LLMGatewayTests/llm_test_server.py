@@ -21,6 +21,7 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   midstream-error (streaming) send a chunk, then an OpenAI error object in a data line
   429-once=KEY   answer 429 (Retry-After: 1) the first time KEY is seen, then normally
   500-once=KEY   answer 500 the first time KEY is seen, then normally
+  slow500=MS     wait MS milliseconds, then answer 500 (a retryable failure that takes time)
 GET /v1/models lists the models (openai mode's health check).
 With --legacy it serves only the LLM app's older /openai/v1/... routes (404 on /llm/v1/...).
 Replies echo the last user message: "echo: <text>" (with --reply TEXT: always TEXT); streamed in word-sized chunks with a random "p"
@@ -118,6 +119,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
         if name == "slow":
             time.sleep(int(arg or "1000") / 1000)
+        if name == "slow500":
+            time.sleep(int(arg or "1000") / 1000)
+            self._json(500, {"error": {"message": "slow failure", "type": "server_error"}})
+            return
         if name == "close":
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True

@@ -76,6 +76,7 @@ struct RPCError: Error, Sendable, Equatable {
         case .rateLimited: reason = "rate_limited"
         case .providerError: reason = "provider_error"
         case .malformedResponse: reason = "malformed_response"
+        case .misconfigured: reason = "misconfigured"
         case .cancelled: return .cancelled
         }
         return RPCError(
