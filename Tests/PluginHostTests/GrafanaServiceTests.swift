@@ -143,23 +143,42 @@ import Testing
         #expect(((rpc.response(id: 4)?["error"] as? [String: Any])?["message"] as? String)?.contains("outside the allowed directory") == true)
     }
 
+    /// The secret sits where the gateway really reads it (`decryptedSecureJsonData.llmApiKey`), aimed at an LLM
+    /// server that refuses it and echoes it back in its 401 body, and every path that can answer is walked:
+    /// health, explanations (direct, through callResource, follow-up, diff), decode errors, bad params,
+    /// unknown methods, with trace logging.
     @Test func secretsNeverLeave() throws {
+        let llm = try LLMTestServer(token: "another-token")
+        let context: [String: Any] = [
+            "orgId": 1,
+            "appInstanceSettings": [
+                "jsonData": ["llmMode": "openai", "llmURL": llm.baseURL],
+                "decryptedSecureJsonData": ["llmApiKey": Self.secret],
+            ],
+        ]
         let rpc = try RPCProcess(arguments: ["--log-level", "trace"])
-        // Requests carrying secrets, failing in every way that echoes something back.
-        rpc.request(1, "checkHealth", ["pluginContext": pluginContext])
-        rpc.request(2, "profile.top", ["pluginContext": pluginContext, "profile": ["pprof": Self.secret]])
-        rpc.request(3, "callResource", ["pluginContext": pluginContext, "path": "/top", "method": "POST", "body": Data("{\"profile\":{\"pprof\":\"\(Self.secret)\"}}".utf8).base64EncodedString()])
-        rpc.request(4, "queryData", ["pluginContext": pluginContext, "queries": [["refId": Self.secret, "json": ["profile": ["path": Self.secret]]]]])
+        let profile = try base64Profile("go-cpu-fib.pb.gz")
+        rpc.request(1, "checkHealth", ["pluginContext": context])
+        rpc.request(2, "profile.top", ["pluginContext": context, "profile": ["pprof": Self.secret]])
+        rpc.request(3, "callResource", ["pluginContext": context, "path": "/top", "method": "POST", "body": Data("{\"profile\":{\"pprof\":\"\(Self.secret)\"}}".utf8).base64EncodedString()])
+        rpc.request(4, "queryData", ["pluginContext": context, "queries": [["refId": "A", "json": ["profile": ["path": Self.secret]]]]])
         rpc.request(5, "profile.top", ["profile": ["pprof": 1], "sampleType": Self.secret])
         rpc.send("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"\(Self.secret.prefix(4))x\",\"params\":{\"k\":\"\(Self.secret)\"}}")
+        rpc.request(7, "flamegraph.explain", ["pluginContext": context, "profile": ["pprof": profile]])
+        rpc.request(8, "flamegraph.explain", ["pluginContext": context, "profile": ["pprof": profile], "stream": true])
+        rpc.request(9, "callResource", ["pluginContext": context, "path": "/explain", "method": "POST", "body": Data("{\"profile\":{\"pprof\":\"\(profile)\"}}".utf8).base64EncodedString()])
+        rpc.request(10, "flamegraph.explainDiff", ["pluginContext": context, "baseline": ["pprof": profile], "comparison": ["pprof": profile]])
+        let first = rpc.response(id: 7)
+        let conversation = (first?["result"] as? [String: Any])?["conversationId"] as? String ?? "none"
+        #expect((first?["result"] as? [String: Any])?["source"] as? String == "offline")
+        rpc.request(11, "explain.followUp", ["pluginContext": context, "conversationId": conversation, "question": "why is it slow?"])
         rpc.closeInput()
         let output = rpc.remainingLines().joined(separator: "\n")
         #expect(rpc.waitForExit() == 0)
-        // queryData echoes refIds by design; the secret used as a refId is the caller's own choice, so
-        // check everything but that key.
-        let scrubbed = output.replacingOccurrences(of: "\"\(Self.secret)\":{", with: "\"<refId>\":{")
-        #expect(!scrubbed.contains(Self.secret))
+        #expect(!output.contains(Self.secret))
         #expect(!rpc.stderr.contains(Self.secret))
-        #expect(output.contains("\"id\":5"))
+        // The refusal was real: the fallback says the gateway refused the credential.
+        #expect(output.contains("unauthorized"))
+        #expect(output.contains("\"id\":11"))
     }
 }

@@ -69,6 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
         config.source.limits = DecodeLimits(maxInflatedBytes: maxInflatedBytes)
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--allow-dir \(allowDir) is not a directory")
+            }
             config.source.allowedDirectory = resolved
         }
         var recorder: TrafficRecorder? = nil

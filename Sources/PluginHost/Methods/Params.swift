@@ -118,7 +118,9 @@ struct ProfileSource: Sendable {
     func load(_ params: Params) throws(RPCError) -> Profile {
         let bytes: [UInt8]
         if let encoded = try params.string("pprof") {
-            guard let data = Data(base64Encoded: encoded, options: [.ignoreUnknownCharacters]) else {
+            // Strict: characters outside the alphabet are an error, not skipped (skipping them would let two
+            // different texts stand for one profile).
+            guard let data = Data(base64Encoded: encoded) else {
                 throw RPCError.invalidParams(params.name("pprof"), "is not valid base64")
             }
             bytes = [UInt8](data)
@@ -126,13 +128,19 @@ struct ProfileSource: Sendable {
             guard let allowed = allowedDirectory else {
                 throw RPCError.invalidParams(params.name("path"), "is not allowed: the server was started without --allow-dir")
             }
-            guard let resolved = realpathString(path), resolved == allowed || resolved.hasPrefix(allowed + "/") else {
-                throw RPCError.invalidParams(params.name("path"), "is outside the allowed directory or does not exist")
-            }
-            do {
-                bytes = try readFile(resolved, limit: max(limits.maxInflatedBytes, 64 << 20))
+            do throws(ConfinedFileError) {
+                bytes = try readConfinedFile(path, inside: allowed, limit: max(limits.maxInflatedBytes, 64 << 20))
             } catch {
-                throw RPCError.invalidParams(params.name("path"), "could not be read")
+                switch error {
+                case .outside, .missing:
+                    throw RPCError.invalidParams(params.name("path"), "is outside the allowed directory or does not exist")
+                case .notRegular:
+                    throw RPCError.invalidParams(params.name("path"), "is not a regular file")
+                case .tooLarge(let limit):
+                    throw RPCError.invalidParams(params.name("path"), "is larger than \(limit) bytes")
+                case .unreadable:
+                    throw RPCError.invalidParams(params.name("path"), "could not be read")
+                }
             }
         } else {
             throw RPCError.invalidParams(String(params.path.dropLast()), "needs 'pprof' (base64) or 'path'")
