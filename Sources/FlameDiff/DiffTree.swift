@@ -59,6 +59,16 @@ public struct DiffTree: Sendable {
                 baseline: Array(Set(baseline.flatMap { $0.sampleTypes.map(\.description) })).sorted(),
                 comparison: Array(Set(comparison.flatMap { $0.sampleTypes.map(\.description) })).sorted())
         }
+        // Every sum below (a side's profiles, and left + right in a diff flame graph) stays within 64 bits
+        // when the magnitudes of all values together do.
+        var magnitude: Int64 = 0
+        for profile in baseline + comparison {
+            let (sum, overflow) = magnitude.addingReportingOverflow(profile.magnitude(ofType: try index(in: profile)) ?? .max)
+            guard !overflow, sum < Int64.max else {
+                throw .valuesTooLarge("the sum of |value| of '\(chosen)' over both sides exceeds 2^63-1")
+            }
+            magnitude = sum
+        }
         var interner = NameInterner()
         var sources: [StackSource] = []
         var flat: [[Int64]] = [[], []]

@@ -14,6 +14,10 @@ extension CallTree {
         var nodeName: [Int32] = [-1]
         var parent: [Int32] = [-1]
         var selfValue: [Int64] = [top[2]]
+        var totalValue: [Int64] = [top[1]]
+        // Sum of the children's totals per node: with self, it must fit in the node's total, so that
+        // every sum over the tree is bounded by the root's total (no overflow later).
+        var childTotals: [Int64] = [0]
         // The level above: absolute x, end, and node index of each node.
         var above: [(x: Int64, end: Int64, node: Int32)] = [(0, top[1], 0)]
         guard top[1] >= 0, top[2] >= 0, top[2] <= top[1] else { throw .invalidFlameGraph("the root's values are inconsistent") }
@@ -37,9 +41,18 @@ extension CallTree {
                 nodeName.append(Int32(name))
                 parent.append(above[p].node)
                 selfValue.append(own)
+                totalValue.append(total)
+                childTotals.append(0)
+                childTotals[Int(above[p].node)] += total  // children lie apart inside the parent: no overflow
                 current.append((x, x + total, Int32(nodeName.count - 1)))
             }
             above = current
+        }
+        for i in 0 ..< nodeName.count {
+            let (used, overflow) = selfValue[i].addingReportingOverflow(childTotals[i])
+            guard !overflow, used <= totalValue[i] else {
+                throw .invalidFlameGraph("node \(i): self \(selfValue[i]) plus its children's totals \(childTotals[i]) exceed its total \(totalValue[i])")
+            }
         }
         self.init(shape: TreeShape(names: names, nodeName: nodeName, parent: parent), selfValue: selfValue, sampleType: sampleType)
     }
@@ -48,19 +61,40 @@ extension CallTree {
 extension TopTable {
     /// A top table from a call tree (a flame graph given as input): flat sums self values per name; cum
     /// counts a node's total once per stack, skipping nodes with an ancestor of the same name (recursion).
+    /// Linear in the node count.
     public init(tree: CallTree) {
         var flat = [Int64](repeating: 0, count: tree.names.count)
         var cum = [Int64](repeating: 0, count: tree.names.count)
-        for i in 1 ..< max(tree.nodeCount, 1) {
-            let name = tree.nodeName[i]
-            flat[Int(name)] += tree.selfValue[i]
-            var a = Int(tree.parent[i])
-            var recursive = false
-            while a > 0 {
-                if tree.nodeName[a] == name { recursive = true; break }
-                a = Int(tree.parent[a])
+        let n = max(tree.nodeCount, 1)
+        // Children lists by a counting sort on the parent, then one depth-first walk that keeps how many
+        // frames of each name are on the current path: linear, whatever the depth (a 1M-deep chain included).
+        var childStart = [Int32](repeating: 0, count: n + 1)
+        for i in 1 ..< n { childStart[Int(tree.parent[i]) + 1] += 1 }
+        for i in 0 ..< n { childStart[i + 1] += childStart[i] }
+        var fill = childStart
+        var children = [Int32](repeating: 0, count: max(n - 1, 0))
+        for i in 1 ..< n {
+            let p = Int(tree.parent[i])
+            children[Int(fill[p])] = Int32(i)
+            fill[p] += 1
+        }
+        var onPath = [Int32](repeating: 0, count: tree.names.count)
+        // (node, next child offset); a node is entered when pushed and left when its children are done.
+        var stack: [(node: Int32, next: Int32)] = [(0, childStart[0])]
+        while let top = stack.last {
+            let node = Int(top.node)
+            if top.next < childStart[node + 1] {
+                stack[stack.count - 1].next += 1
+                let child = Int(children[Int(top.next)])
+                let name = Int(tree.nodeName[child])
+                flat[name] += tree.selfValue[child]
+                if onPath[name] == 0 { cum[name] += tree.total[child] }
+                onPath[name] += 1
+                stack.append((Int32(child), childStart[child]))
+            } else {
+                stack.removeLast()
+                if node != 0 { onPath[Int(tree.nodeName[node])] -= 1 }
             }
-            if !recursive { cum[Int(name)] += tree.total[i] }
         }
         var rows: [TopRow] = []
         for id in tree.names.indices where flat[id] != 0 || cum[id] != 0 {

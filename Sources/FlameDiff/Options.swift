@@ -76,6 +76,8 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
     case sampleTypeMismatch(requested: String, baseline: [String], comparison: [String])
     case noProfiles(side: String)
     case invalidFlameGraph(String)
+    /// Sample values whose sums would not fit in 64 bits (a diff adds its sides and its profiles together).
+    case valuesTooLarge(String)
 
     public var description: String {
         switch self {
@@ -93,6 +95,8 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
             return "no \(side) profile given"
         case .invalidFlameGraph(let why):
             return "invalid flame graph: \(why)"
+        case .valuesTooLarge(let why):
+            return "sample values too large: \(why)"
         }
     }
 }
@@ -115,5 +119,24 @@ extension Profile {
             if let i = Int(name), sampleTypes.indices.contains(i) { return i }
             throw .unknownSampleType(requested: name, available: available)
         }
+    }
+}
+
+extension Profile {
+    /// The sum of |value| of one sample type over all samples, or nil when it does not fit in 64 bits.
+    public func magnitude(ofType typeIndex: Int) -> Int64? {
+        var sum: Int64 = 0
+        let n = sampleTypes.count
+        guard n > 0 else { return 0 }
+        var i = typeIndex
+        while i < sampleValues.count {
+            let v = sampleValues[i]
+            guard v != .min else { return nil }
+            let (s, overflow) = sum.addingReportingOverflow(v < 0 ? -v : v)
+            if overflow { return nil }
+            sum = s
+            i += n
+        }
+        return sum
     }
 }
