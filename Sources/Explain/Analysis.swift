@@ -108,6 +108,15 @@ public struct Analysis: Sendable {
         fileNames = Set(profile.functions.map { profile.strings[Int($0.filename)] }.filter { !$0.isEmpty })
     }
 
+    /// Every percentage the analysis computed (shares of functions, paths and findings), for checking the
+    /// numbers of a text written from it.
+    public var statedNumbers: [Double] {
+        var n = [bottleneckShare]
+        for f in topFunctions + topCumulative { n += [f.flatShare, f.cumShare] }
+        n += hotPaths.map(\.share) + findings.map(\.share)
+        return n
+    }
+
     /// The share a finding needs to be reported, in percent.
     public static let findingThreshold = 5.0
 

@@ -42,6 +42,18 @@ public struct DiffExplanation: Sendable {
     /// Every function name on either side, for grounding.
     public var functionNames: Set<String>
 
+    /// Every percentage the explanation computed (shares on each side and signed changes), for checking
+    /// the numbers of a text written from it.
+    public var statedNumbers: [Double] {
+        var n: [Double] = []
+        if leftTotal != 0 { n.append(100 * Double(rightTotal - leftTotal) / Double(leftTotal)) }
+        for c in selfIncreases + selfDecreases + totalChanges {
+            n += [c.leftSelfShare, c.rightSelfShare, c.leftTotalShare, c.rightTotalShare, c.selfDelta, c.totalDelta]
+        }
+        for c in categoryChanges { n += [c.leftShare, c.rightShare, c.delta] }
+        return n
+    }
+
     public init(diff: DiffTree, catalogue: [Category]) {
         let table = ChangeTable(diff, normalization: .share)
         let l = diff.leftTicks

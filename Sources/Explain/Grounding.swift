@@ -19,9 +19,10 @@ public struct Grounding: Sendable {
     public static let unverifiedNumberMark = " (unverified)"
 
     /// `functions` and `files` are the profile's; `aliases` the short names the prompt used; `numbers` every
-    /// percentage the prompt stated (a cited number holds if it is one of them, up to its own rounding);
-    /// nil for a text whose numbers were computed from the profile (the offline analysis): all hold.
-    public init(answer: String, functions: Set<String>, files: Set<String> = [], aliases: [String: String] = [:], numbers: [Double]?) {
+    /// percentage the data states, signed where it is a change (a cited number holds if it is one of them, up
+    /// to its own rounding, with the same sign when the answer gives one by a sign or by "grew"/"fell" before
+    /// percentage points). The offline analysis is checked the same way, against the numbers it computed.
+    public init(answer: String, functions: Set<String>, files: Set<String> = [], aliases: [String: String] = [:], numbers: [Double]) {
         var cited: [String] = [], verified: [String] = [], unverified: [String] = []
         var resolved: [String: String?] = [:]
         let suffixIndex = SuffixIndex(functions)
@@ -80,19 +81,37 @@ public struct Grounding: Sendable {
         }
         out += rest
 
-        // Percentages and percentage points outside code: each must match a number of the data.
+        // Percentages and percentage points outside code: each must match a number of the data, sign included.
         var numbersCited: [String] = [], numbersVerified: [String] = [], numbersUnverified: [String] = []
-        let pattern = /([+-]?)(\d{1,3}(?:\.\d+)?)\s?(%|pp\b|percentage points)/
+        let code = Self.codeRanges(out)
         var marked = ""
         var cursor = out.startIndex
-        for match in out.matches(of: pattern) {
+        for match in out.matches(of: Self.numberPattern) {
+            if code.contains(where: { $0.overlaps(match.range) }) { continue }
+            // A digit or a decimal point right before the match means it began inside a longer number.
+            if match.range.lowerBound > out.startIndex {
+                let before = out[out.index(before: match.range.lowerBound)]
+                if before.isNumber || before == "." || before == "," { continue }
+            }
             let written = String(out[match.range])
-            let digits = String(match.output.2)
+            let digits = String(match.output.2).replacingOccurrences(of: ",", with: "")
             let value = Double(digits) ?? .nan
             let decimals = digits.split(separator: ".").dropFirst().first?.count ?? 0
             let tolerance = 0.5 * pow(10, -Double(decimals)) + 0.051
+            var sign = Self.sign(String(match.output.1))
+            let isPoints = match.output.3 != "%"
+            if sign == 0 && isPoints {
+                // "grew by 3pp" claims a rise, "fell by 3pp" a fall: the words before a delta carry its sign.
+                sign = Self.directionBefore(out[out.index(match.range.lowerBound, offsetBy: -min(40, out.distance(from: out.startIndex, to: match.range.lowerBound))) ..< match.range.lowerBound])
+            }
             numbersCited.append(written)
-            let holds = numbers.map { known in known.contains { abs(abs($0) - value) <= tolerance } || value == 0 || value == 100 } ?? true
+            let holds = numbers.contains { known in
+                switch sign {
+                case 1: return known >= 0 && abs(known - value) <= tolerance
+                case -1: return known <= 0 && abs(known + value) <= tolerance
+                default: return abs(abs(known) - value) <= tolerance
+                }
+            }
             marked += out[cursor ..< match.range.upperBound]
             if holds {
                 numbersVerified.append(written)
@@ -111,6 +130,52 @@ public struct Grounding: Sendable {
         self.numbersVerified = numbersVerified
         self.numbersUnverified = numbersUnverified
         self.text = marked
+    }
+
+    /// A percentage or a number of percentage points, with an optional sign; thousands separators allowed.
+    nonisolated(unsafe) static let numberPattern = /([+\-−]?)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(%|pp\b|percentage points)/
+
+    static func sign(_ s: String) -> Int {
+        switch s {
+        case "+": return 1
+        case "-", "−": return -1
+        default: return 0
+        }
+    }
+
+    /// +1 when the words just before a delta say it rose, -1 when they say it fell, 0 otherwise.
+    static func directionBefore(_ text: Substring) -> Int {
+        let words = text.lowercased().split { !$0.isLetter }.suffix(4)
+        let rise: Set<Substring> = ["grew", "grow", "grows", "rose", "rise", "rises", "increased", "increase", "increases", "up", "gained", "more", "higher", "added"]
+        let fall: Set<Substring> = ["fell", "fall", "falls", "dropped", "drop", "drops", "decreased", "decrease", "decreases", "down", "shrank", "shrunk", "less", "lower", "lost", "removed"]
+        for w in words.reversed() {
+            if rise.contains(w) { return 1 }
+            if fall.contains(w) { return -1 }
+        }
+        return 0
+    }
+
+    /// Fenced code blocks and inline code spans: numbers there are code, not claims.
+    static func codeRanges(_ text: String) -> [Range<String.Index>] {
+        var ranges: [Range<String.Index>] = []
+        var rest = text[...]
+        while let tick = rest.firstIndex(of: "`") {
+            if rest[tick...].hasPrefix("```") {
+                let body = rest.index(tick, offsetBy: 3)
+                let end = rest[body...].range(of: "```")?.upperBound ?? rest.endIndex
+                ranges.append(tick ..< end)
+                rest = rest[end...]
+                continue
+            }
+            let open = rest.index(after: tick)
+            guard let close = rest[open...].firstIndex(where: { $0 == "`" || $0 == "\n" }), rest[close] == "`" else {
+                rest = rest[open...]
+                continue
+            }
+            ranges.append(tick ..< rest.index(after: close))
+            rest = rest[rest.index(after: close)...]
+        }
+        return ranges
     }
 
     static func looksLikeFile(_ s: String) -> Bool {

@@ -144,7 +144,7 @@ public enum PromptBuilder {
             numbers = []
             func pct(_ v: Double, signed: Bool = false) -> String {
                 let rounded = (v * 100).rounded() / 100
-                numbers.append(abs(rounded))
+                numbers.append(rounded)
                 return (signed && rounded >= 0 ? "+" : "") + NumberText.fixed(rounded, places: 2)
             }
             func q(_ name: String) -> String { quote(alias.shown(name), limit: nameLimit) }

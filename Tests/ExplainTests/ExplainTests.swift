@@ -34,6 +34,10 @@ import Testing
         for name in Self.quoted(explanation.bottleneck + explanation.rootCause + explanation.fix) {
             #expect(frames.contains(name), "\(file): `\(name)` is not in the profile")
         }
+        // And every number is one the analysis computed, checked as a model's answer would be.
+        let grounding = Grounding(answer: explanation.markdown, functions: Set(frames), numbers: analysis.statedNumbers)
+        #expect(grounding.numbersUnverified.isEmpty, "\(file): \(grounding.numbersUnverified)")
+        #expect(!grounding.numbersCited.isEmpty, "\(file): the explanation states no number")
     }
 
     @Test func knownCausesAreRecognised() throws {

@@ -140,8 +140,25 @@ func makeProfile(_ stacks: [([String], Int64)]) throws -> Profile {
         #expect(g.numbersVerified == ["42%", "42.3%", "+3.10pp"])
         #expect(g.numbersUnverified == ["17.5%"])
         #expect(g.text.contains("17.5% (unverified)"))
-        // Offline text (numbers: nil) is computed from the profile: every number holds.
-        #expect(Grounding(answer: "17.5%", functions: [], numbers: nil).numbersUnverified.isEmpty)
+    }
+
+    /// The holes a careful read found: signs were ignored, 0 and 100 always passed, "1234%" was read as
+    /// "234%", and numbers in code were checked and rewritten.
+    @Test func signsBoundsLongNumbersAndCodeAreHandled() {
+        let data: [Double] = [-78.4, 12.5, 1234]
+        let g = Grounding(
+            answer: "Regex grew by 78.4pp, fell by 78.4pp, moved -78.4pp, +78.4pp; takes 100% and 0%; 1234% and 234%; 12.5%.",
+            functions: [], numbers: data)
+        #expect(g.numbersVerified == ["78.4pp", "-78.4pp", "1234%", "12.5%"])
+        #expect(g.numbersUnverified == ["78.4pp", "+78.4pp", "100%", "0%", "234%"])
+        #expect(g.text.contains("grew by 78.4pp (unverified)"))
+        #expect(g.text.contains("fell by 78.4pp,"))
+        let code = Grounding(answer: "Set `GOGC=50%`:\n```\nratio := 99.9%\n```\nthen 12.5% remains.", functions: [], numbers: [12.5])
+        #expect(code.numbersCited == ["12.5%"])
+        #expect(code.text.contains("ratio := 99.9%\n"))
+        #expect(!code.text.contains("(unverified)"))
+        let thousands = Grounding(answer: "1,234% of the baseline", functions: [], numbers: [1234])
+        #expect(thousands.numbersVerified == ["1,234%"])
     }
 
     @Test func codeBlocksAreNotCitations() {

@@ -9,6 +9,14 @@ enum ExplainSubject: Sendable {
     case profile(Analysis)
     case diff(DiffExplanation)
 
+    /// Every percentage the analysis computed: what the offline text's numbers are checked against.
+    var statedNumbers: [Double] {
+        switch self {
+        case .profile(let a): return a.statedNumbers
+        case .diff(let d): return d.statedNumbers
+        }
+    }
+
     /// The offline explanation: its sections by key, and the same as Markdown.
     var offline: (sections: [String: String], markdown: String) {
         switch self {
@@ -213,7 +221,7 @@ struct ExplainService: Sendable {
 
     private static func offline(_ subject: ExplainSubject, reason: FallbackReason, into result: inout [String: JSONValue]) {
         let (offlineSections, markdown) = subject.offline
-        let grounding = Grounding(answer: markdown, functions: subject.functions, files: subject.files, numbers: nil)
+        let grounding = Grounding(answer: markdown, functions: subject.functions, files: subject.files, numbers: subject.statedNumbers)
         result["source"] = "offline"
         result["fallback"] = ["reason": .string(reason.reason), "detail": .string(reason.detail)]
         result["markdown"] = .string(markdown)
