@@ -78,6 +78,8 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidFlameGraph(String)
     /// Sample values whose sums would not fit in 64 bits (a diff adds its sides and its profiles together).
     case valuesTooLarge(String)
+    /// The work was cancelled (`WorkCancellation`) before it finished.
+    case cancelled
 
     public var description: String {
         switch self {
@@ -97,6 +99,8 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
             return "invalid flame graph: \(why)"
         case .valuesTooLarge(let why):
             return "sample values too large: \(why)"
+        case .cancelled:
+            return "cancelled"
         }
     }
 }

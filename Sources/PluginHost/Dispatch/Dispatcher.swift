@@ -1,5 +1,6 @@
 import Explain
 import FlameDiff
+import ProtoPprof
 import Foundation
 import LLMGateway
 import Synchronization
@@ -178,16 +179,17 @@ struct Dispatcher: Sendable {
 }
 
 /// Runs CPU-bound work on a thread of its own, so that a long decode never holds a thread of the
-/// cooperative pool that fast requests need. A cancelled request answers at once; the abandoned work
-/// finishes in the background and its result is dropped.
+/// cooperative pool that fast requests need. A cancelled request answers at once, and the work sees its
+/// `CancellationFlag` set (`WorkCancellation`): its long loops stop at their next check.
 func offload<T: Sendable>(_ work: @escaping @Sendable () throws(RPCError) -> T) async throws(RPCError) -> T {
     if Task.isCancelled { throw .cancelled }
     let once = Mutex<CheckedContinuation<Result<T, RPCError>, Never>?>(nil)
+    let flag = CancellationFlag()
     let result: Result<T, RPCError> = await withTaskCancellationHandler {
         await withCheckedContinuation { continuation in
             once.withLock { $0 = continuation }
             let thread = Thread {
-                let outcome = Result { () throws(RPCError) -> T in try work() }
+                let outcome = WorkCancellation.run(with: flag) { Result { () throws(RPCError) -> T in try work() } }
                 once.withLock { pending in
                     pending?.resume(returning: outcome)
                     pending = nil
@@ -197,6 +199,7 @@ func offload<T: Sendable>(_ work: @escaping @Sendable () throws(RPCError) -> T) 
             thread.start()
         }
     } onCancel: {
+        flag.cancel()
         once.withLock { pending in
             pending?.resume(returning: .failure(.cancelled))
             pending = nil

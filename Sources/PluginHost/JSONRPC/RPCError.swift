@@ -61,7 +61,8 @@ struct RPCError: Error, Sendable, Equatable {
     }
 
     static func badRequest(_ error: FlameDiffError) -> RPCError {
-        domain(badRequestCode, kind: "bad_request", error.description)
+        if error == .cancelled { return .cancelled }
+        return domain(badRequestCode, kind: "bad_request", error.description)
     }
 
     /// A gateway failure as a domain error: -32003 `gateway_unavailable` with the typed reason as detail
