@@ -66,6 +66,7 @@ struct SampleFilter {
         }
         var functionMatches = [Bool](repeating: false, count: p.functions.count)
         for (i, f) in p.functions.enumerated() {
+            if i & 63 == 0 && WorkCancellation.isCancelled { throw .cancelled }
             functionMatches[i] =
                 p.strings[Int(f.name)].contains(regex) || p.strings[Int(f.systemName)].contains(regex)
                 || p.strings[Int(f.filename)].contains(regex)
