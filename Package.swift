@@ -27,21 +27,34 @@ let package = Package(
         // Generated protobuf-c code for profile.proto (scripts/gen-proto) and the arena decoder.
         .target(name: "CPprofShim", dependencies: ["CProtobufC"], path: "Sources/CPprofShim"),
 
+        // JSON values, a strict parser and a fast writer; no dependencies
+        .target(name: "JSONCore"),
         // bytes -> pprof model
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
         // model -> call trees, flame graphs, diffs, exports
-        .target(name: "FlameDiff", dependencies: ["ProtoPprof"]),
+        .target(name: "FlameDiff", dependencies: ["ProtoPprof", "JSONCore"]),
         // tree -> analysis, offline explanation, prompts and grounding; the catalogue and the prompt templates are data
         .target(
             name: "Explain", dependencies: ["FlameDiff", "ProtoPprof"],
             resources: [.process("Resources/catalogue.json"), .copy("Resources/prompts")]),
-        // OpenAI-compatible chat completions over libcurl; knows nothing of profiles
-        .target(name: "LLMGateway", dependencies: ["CCurlShim", "CCurl"]),
-        // the executable: CLI, JSON-RPC server, replay harness
+        // HTTP over libcurl (streaming, timeouts, cancellation) and the SSE parser; knows nothing of LLMs
+        .target(name: "HTTPTransport", dependencies: ["CCurlShim", "CCurl"]),
+        // OpenAI-compatible chat completions; knows nothing of profiles
+        .target(name: "LLMGateway", dependencies: ["HTTPTransport"]),
+        // JSON-RPC 2.0 over lines: framing, the server loop, in-flight requests, cancellation, progress; knows nothing of profiles
+        .target(
+            name: "JSONRPC",
+            dependencies: ["JSONCore", .product(name: "Logging", package: "swift-log")]),
+        // the service: typed methods in one table, profile sources, explanations, the Grafana adapter
+        .target(
+            name: "ProfileService",
+            dependencies: ["ProtoPprof", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
+            resources: [.copy("Resources/self-test.pb.gz")]),
+        // the executable: CLI, `serve`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain",
+                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -51,7 +64,10 @@ let package = Package(
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
+        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )

@@ -149,6 +149,9 @@ import Testing
 
     @Test func sigtermFinishesRequestsInFlight() throws {
         let rpc = try RPCProcess()
+        // Serving first (a loaded machine can take longer than the sleep below to start a process).
+        rpc.request(0, "initialize")
+        #expect(rpc.response(id: 0)?["result"] != nil)
         rpc.request(1, "debug.sleep", ["ms": 500])
         Thread.sleep(forTimeInterval: 0.2)
         rpc.process.terminate()

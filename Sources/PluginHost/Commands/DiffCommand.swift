@@ -1,12 +1,11 @@
 import ArgumentParser
 import FlameDiff
+import ProfileService
 import ProtoPprof
 
-enum DiffFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, tsv, levels, dataframe, folded
-}
+extension DiffFormat: ExpressibleByArgument {}
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare a baseline with a comparison: change table, Pyroscope diff levels, Grafana diff frame or folded diff.",
@@ -33,8 +32,7 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "table, tsv (every function), levels (Pyroscope FlameGraphDiff), dataframe (Grafana diff) or folded (stack left right).")
     var format: DiffFormat = .table
 
-    @Option(name: .customLong("max-nodes"), help: "Cut the graph to this many nodes (0: no limit).")
-    var maxNodes: Int = FlameGraph.defaultMaxNodes
+    @OptionGroup var nodes: NodeLimitOption
 
     @Option(name: .short, help: "Rows per table section.")
     var n: Int = 10
@@ -42,44 +40,38 @@ struct DiffCommand: ParsableCommand {
     func validate() throws {
         if comparison.isEmpty { throw ValidationError("give the comparison profile(s) with --vs") }
         if raw && normalize { throw ValidationError("--raw and --normalize exclude each other") }
-        guard maxNodes >= 0 && maxNodes <= FlameGraph.maxMaxNodes else {
-            throw ValidationError("--max-nodes must be between 0 and \(FlameGraph.maxMaxNodes)")
-        }
     }
 
     var normalization: DiffNormalization { raw ? .raw : normalize ? .normalize : .share }
 
-    func run() throws {
-        let limits = profileOptions.limits
+    func run() async throws {
         var timer = PhaseTimer()
-        let left = try baseline.map { try loadProfile($0, limits: limits).profile }
-        let right = try comparison.map { try loadProfile($0, limits: limits).profile }
-        timer.mark("read+decode")
-        let diff = try DiffTree(
-            baseline: left, comparison: right, options: profileOptions.treeOptions(),
-            functionTotals: format == .table || format == .tsv)
-        timer.mark("diff tree (\(diff.nodeCount) nodes)")
-        defer { timer.mark("graph+export+write") }
+        let service = cliService(limits: profileOptions.limits)
+        let request = DiffRequest(
+            baseline: baseline.map(LocalFile.init), comparison: comparison.map(LocalFile.init), query: try profileOptions.treeOptions(),
+            format: format, normalization: normalization, maxNodes: nodes.maxNodes, limit: n)
+        let result = try await runCLI(service, DiffMethod.self, request)
+        timer.mark("read+decode+diff (\(result.diff.nodeCount) nodes)")
+        defer { timer.mark("export+write") }
         switch format {
         case .table:
-            print(render(ChangeTable(diff, normalization: normalization), sampleType: diff.sampleType, rows: n), terminator: "")
+            print(render(result.table!, sampleType: result.diff.sampleType, rows: n), terminator: "")
         case .tsv:
-            let table = ChangeTable(diff, normalization: normalization)
             var out = "function\tbase_self\tcmp_self\tbase_total\tcmp_total\tself_delta\ttotal_delta\tstatus\n"
-            for c in table.rows {
+            for c in result.table!.rows {
                 out += "\(c.name)\t\(c.leftSelf)\t\(c.rightSelf)\t\(c.leftTotal)\t\(c.rightTotal)\t\(c.selfDelta)\t\(c.totalDelta)\t\(c.status.rawValue)\n"
             }
             writeStdout(Array(out.utf8))
         case .levels:
-            var bytes = FlameGraphDiffLevels(DiffFlameGraph(diff: diff, maxNodes: maxNodes, normalization: normalization)).json()
+            var bytes = FlameGraphDiffLevels(result.graph!).json()
             bytes.append(UInt8(ascii: "\n"))
             writeStdout(bytes)
         case .dataframe:
-            var bytes = DataFrameExport.json(DiffFlameGraph(diff: diff, maxNodes: maxNodes, normalization: normalization))
+            var bytes = DataFrameExport.json(result.graph!)
             bytes.append(UInt8(ascii: "\n"))
             writeStdout(bytes)
         case .folded:
-            writeStdout(FoldedExport.bytes(diff.normalized(normalization)))
+            writeStdout(FoldedExport.bytes(result.diff.normalized(normalization)))
         }
     }
 }

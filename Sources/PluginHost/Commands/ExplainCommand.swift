@@ -2,7 +2,9 @@ import ArgumentParser
 import Explain
 import FlameDiff
 import Foundation
+import JSONRPC
 import LLMGateway
+import ProfileService
 import ProtoPprof
 
 struct ExplainCommand: AsyncParsableCommand {
@@ -18,8 +20,7 @@ struct ExplainCommand: AsyncParsableCommand {
     @Argument(help: "A pprof profile (gzip or raw protobuf).")
     var file: String
 
-    @Option(name: .customLong("sample-type"), help: "Sample type by name or index; default: the profile's default (the first nonzero one if that is empty).")
-    var sampleType: String?
+    @OptionGroup var profileOptions: ProfileOptions
 
     @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s): explain the change from FILE to these.")
     var comparison: [String] = []
@@ -36,22 +37,25 @@ struct ExplainCommand: AsyncParsableCommand {
     var answerTokens = TokenBudget().answerTokens
 
     func run() async throws {
-        let selector = sampleType.map(SampleTypeSelector.init(argument:))
+        let budget = TokenBudget(contextTokens: contextTokens, answerTokens: answerTokens)
+        let service = cliService(limits: profileOptions.limits, budget: budget)
+        let query = try profileOptions.treeOptions()
+        let config = showPrompt ? nil : try gateway.config()
+        let onDelta: @Sendable (String) async -> Void = { text in writeStdout(Array(text.utf8)) }
         let subject: ExplainSubject
         let heading: String
         if !comparison.isEmpty {
-            let base = try loadProfile(file, limits: DecodeLimits()).profile
-            let cmp = try comparison.map { try loadProfile($0, limits: DecodeLimits()).profile }
-            let diff = try DiffTree(baseline: [base], comparison: cmp, options: TreeOptions(sampleType: selector))
-            subject = .diff(DiffExplanation(diff: diff, catalogue: try Category.catalogue()))
-            heading = "Diff: \(file) → \(comparison.joined(separator: ", ")) (\(diff.sampleType); shares of each side's own total)"
+            let request = ExplainDiffRequest(
+                baseline: [LocalFile(file)], comparison: comparison.map(LocalFile.init), query: query, gateway: config, stream: true, onDelta: onDelta)
+            let explanation = try await runAnalysis { () async throws(RPCError) in try await ExplainDiffMethod.analyse(request, in: service) }
+            subject = .diff(explanation)
+            heading = "Diff: \(file) → \(comparison.joined(separator: ", ")) (\(explanation.sampleType); shares of each side's own total)"
         } else {
-            let loaded = try loadProfile(file, limits: DecodeLimits())
-            let analysis = try Analysis(profile: loaded.profile, sampleType: selector, catalogue: Category.catalogue())
+            let request = ExplainRequest(input: .profile(LocalFile(file)), query: query, gateway: config, stream: true, onDelta: onDelta)
+            let analysis = try await runAnalysis { () async throws(RPCError) in try await ExplainMethod.analyse(request, in: service) }
             subject = .profile(analysis)
             heading = "Profile: \(file) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"
         }
-        let budget = TokenBudget(contextTokens: contextTokens, answerTokens: answerTokens)
         if showPrompt {
             let prompt = try subject.prompt(budget: budget)
             print("# prompt \(prompt.templateVersion): token bound \(prompt.tokenBound) of \(prompt.budget) (functions \(prompt.functionsIncluded)/\(prompt.functionsAvailable), paths \(prompt.pathsIncluded)/\(prompt.pathsAvailable))")
@@ -59,28 +63,35 @@ struct ExplainCommand: AsyncParsableCommand {
             return
         }
         print(heading)
-        let config = try gateway.config()
         guard let config else {
             print("Source: offline analysis (no LLM configured)\n")
             print(subject.offline.markdown, terminator: "")
             return
         }
         print("Source: LLM (\(config.mode.rawValue), model \(config.model)); streaming…\n")
-        let service = ExplainService(conversations: Conversations(), budget: budget)
-        let result = try await service.explain(subject, gateway: config, stream: true) { text in writeStdout(Array(text.utf8)) }
-        if result["source"]?.stringValue == "offline" {
-            let detail = result["fallback"]?["detail"]?.stringValue ?? "unknown"
-            print("\nThe LLM did not answer (\(detail)); source: offline analysis\n")
-            print(result["markdown"]?.stringValue ?? "", terminator: "")
+        let result: ExplainResult
+        do {
+            result = try await service.explain(subject, gateway: config, stream: true, onDelta: onDelta)
+        } catch {
+            throw CLIError(description: error.message)
+        }
+        if result.source == .offline {
+            print("\nThe LLM did not answer (\(result.fallback?.detail ?? "unknown")); source: offline analysis\n")
+            print(result.markdown, terminator: "")
             return
         }
         print("\n")
-        let grounding = result["grounding"]
-        let unverified = grounding?["unverified"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let numbers = grounding?["numbers"]?["unverified"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let cited = grounding?["cited"]?.arrayValue?.count ?? 0
-        print("Grounding: \(cited - unverified.count) of \(cited) cited names found in the profile"
-            + (unverified.isEmpty ? "" : "; not in the profile: " + unverified.map { "`\($0)`" }.joined(separator: ", "))
-            + (numbers.isEmpty ? "" : "; numbers not in the data: " + numbers.joined(separator: ", ")))
+        let g = result.grounding
+        print("Grounding: \(g.verified.count) of \(g.cited.count) cited names found in the profile"
+            + (g.unverified.isEmpty ? "" : "; not in the profile: " + g.unverified.map { "`\($0)`" }.joined(separator: ", "))
+            + (g.numbersUnverified.isEmpty ? "" : "; numbers not in the data: " + g.numbersUnverified.joined(separator: ", ")))
+    }
+
+    private func runAnalysis<T>(_ body: () async throws(RPCError) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw CLIError(description: error.message)
+        }
     }
 }

@@ -1,20 +1,38 @@
 import ArgumentParser
 import FlameDiff
+import Foundation
+import ProfileService
 import ProtoPprof
 
-struct InfoCommand: ParsableCommand {
+/// A profile read from a file, with how the file was encoded.
+struct LoadedProfile {
+    var path: String
+    var fileBytes: Int
+    var gzipped: Bool
+    var profile: Profile
+
+    init(path: String, profile: Profile) {
+        self.path = path
+        self.profile = profile
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 2)) ?? nil
+        gzipped = head.map { [UInt8]($0) == [0x1F, 0x8B] } ?? false
+        fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+    }
+}
+
+struct InfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Show a profile's sample types, units, counts, duration and period.")
 
     @Argument(help: "A pprof profile (gzip or raw protobuf).")
     var file: String
 
-    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
-    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+    @OptionGroup var decoding: DecodingOptions
 
-    func run() throws {
-        let loaded = try loadProfile(file, limits: DecodeLimits(maxInflatedBytes: maxInflatedBytes))
-        print(describe(loaded), terminator: "")
+    func run() async throws {
+        let service = cliService(limits: decoding.limits)
+        let profile = try await runCLI(service, InfoMethod.self, ProfileRequest(profile: LocalFile(file)))
+        print(describe(LoadedProfile(path: file, profile: profile)), terminator: "")
     }
 }
 

@@ -1,8 +1,10 @@
 import ArgumentParser
-import LLMGateway
 import Dispatch
 import Foundation
+import JSONRPC
+import LLMGateway
 import Logging
+import ProfileService
 import ProtoPprof
 
 struct ServeCommand: AsyncParsableCommand {
@@ -23,8 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-dir"), help: "Let requests name profiles by {path} inside this directory.")
     var allowDir: String?
 
-    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
-    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+    @OptionGroup var decoding: DecodingOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
@@ -49,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // First: a SIGTERM that arrives while starting must not kill the process (it drains instead).
+        signal(SIGTERM, SIG_IGN)
         // Protocol output gets a descriptor of its own; fd 1 then points at stderr, so a stray print cannot
         // corrupt the stream.
         let protocolFD = dup(1)
@@ -59,21 +62,23 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "flamegraph-ai") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
 
-        var config = ServerConfig()
-        config.maxLineBytes = maxLineBytes
-        config.maxConcurrent = maxConcurrent
-        config.graceSeconds = graceSeconds
+        var options = ServerOptions()
+        options.maxLineBytes = maxLineBytes
+        options.maxConcurrent = maxConcurrent
+        options.graceSeconds = graceSeconds
+        var config = ServiceConfig()
+        config.transport = options
         config.testMethods = testMethods
         config.cacheBytes = max(0, cacheBytes)
         config.gateway = try gateway.config()
-        config.source.limits = DecodeLimits(maxInflatedBytes: maxInflatedBytes)
+        config.limits = decoding.limits
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("--allow-dir \(allowDir) is not a directory")
             }
-            config.source.allowedDirectory = resolved
+            config.allowedDirectory = resolved
         }
         var recorder: TrafficRecorder? = nil
         if let record {
@@ -81,9 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
             recorder = try TrafficRecorder(prefix: record, knownSecrets: config.gateway?.key.map { [$0.value] } ?? [])
         }
         let output = OutputChannel(fd: protocolFD, recorder: recorder)
-        let server = Server(config: config, output: output, logger: logger, recorder: recorder)
+        let handler = ServiceHandler(service: ProfileService(config: config))
+        let server = Server(options: options, handler: handler, output: output, logger: logger, recorder: recorder)
 
-        signal(SIGTERM, SIG_IGN)
         let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         let termLogger = logger
         term.setEventHandler {

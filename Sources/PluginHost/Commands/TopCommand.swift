@@ -1,8 +1,9 @@
 import ArgumentParser
 import FlameDiff
+import ProfileService
 import ProtoPprof
 
-struct TopCommand: ParsableCommand {
+struct TopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "top", abstract: "Functions by flat value, as `go tool pprof -top` lists them.")
 
@@ -17,10 +18,11 @@ struct TopCommand: ParsableCommand {
     @Flag(help: "Print values as raw integers in the sample type's unit.")
     var raw = false
 
-    func run() throws {
-        let loaded = try loadProfile(file, limits: profileOptions.limits)
-        let table = try TopTable(profile: loaded.profile, options: profileOptions.treeOptions())
-        print(render(table, rows: n, raw: raw), terminator: "")
+    func run() async throws {
+        let service = cliService(limits: profileOptions.limits)
+        let request = TopRequest(profile: ProfileRequest(profile: LocalFile(file), query: try profileOptions.treeOptions()), limit: 0)
+        let result = try await runCLI(service, TopMethod.self, request)
+        print(render(result.table, rows: n, raw: raw), terminator: "")
     }
 }
 

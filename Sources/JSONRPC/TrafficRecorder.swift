@@ -1,3 +1,4 @@
+import JSONCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,17 +13,17 @@ import Synchronization
 /// - Every secret seen so far is also scrubbed from the text of each line written, so a line that does not
 ///   parse, or an answer that echoes a key, cannot carry one to disk.
 /// Files are created with mode 0600 (and set to it when they already exist).
-final class TrafficRecorder: Sendable {
+public final class TrafficRecorder: Sendable {
     private let requestsFD: Int32
     private let responsesFD: Int32
     private let secrets = Mutex<Set<String>>([])
 
-    struct OpenError: Error, CustomStringConvertible {
-        var description: String
+    public struct OpenError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Opens (truncating) both files; `knownSecrets` are the server's own credentials.
-    init(prefix: String, knownSecrets: [String] = []) throws {
+    public init(prefix: String, knownSecrets: [String] = []) throws {
         func openPrivate(_ path: String) throws -> Int32 {
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw OpenError(description: "\(path): \(String(cString: strerror(errno)))") }
@@ -40,7 +41,7 @@ final class TrafficRecorder: Sendable {
     }
 
     /// Records a request line: re-encoded with secrets redacted when it parses, scrubbed text otherwise.
-    func recordRequest(raw: [UInt8], parsed: JSONValue?) {
+    public func recordRequest(raw: [UInt8], parsed: JSONValue?) {
         var line: [UInt8]
         if let parsed {
             var found: Set<String> = []
@@ -56,13 +57,13 @@ final class TrafficRecorder: Sendable {
     }
 
     /// Records one protocol message as written to stdout (newline included).
-    func recordResponse(_ bytes: [UInt8]) {
+    public func recordResponse(_ bytes: [UInt8]) {
         Self.writeAll(responsesFD, scrub(bytes))
     }
 
     private static let secureContainers: Set<String> = ["decryptedsecurejsondata", "securejsondata"]
 
-    static func isCredentialHeader(_ name: String) -> Bool {
+    public static func isCredentialHeader(_ name: String) -> Bool {
         let n = name.lowercased()
         return n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie"
             || n.contains("token") || n.contains("secret") || n.contains("password") || n.contains("api-key")
@@ -70,7 +71,7 @@ final class TrafficRecorder: Sendable {
     }
 
     /// The value with every secret replaced; the secret strings found are added to `found`.
-    static func redact(_ value: JSONValue, found: inout Set<String>, inHeaders: Bool = false) -> JSONValue {
+    public static func redact(_ value: JSONValue, found: inout Set<String>, inHeaders: Bool = false) -> JSONValue {
         switch value {
         case .object(let o):
             var out: [String: JSONValue] = [:]

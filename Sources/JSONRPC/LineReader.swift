@@ -1,3 +1,4 @@
+import JSONCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,23 +7,23 @@ import Foundation
 
 /// What the reader delivers: a complete line (without its newline), a line that was over the size limit
 /// (its bytes were skipped, not buffered), or the end of input.
-enum InputEvent: Sendable {
+public enum InputEvent: Sendable {
     case line([UInt8])
     case oversized(bytes: Int)
     case end
 }
 
 /// Splits a byte stream into lines, holding at most `maxLineBytes` of any one line.
-struct LineFramer {
-    let maxLineBytes: Int
+public struct LineFramer {
+    public let maxLineBytes: Int
     private var current: [UInt8] = []
     private var skipping = false
     private var skippedBytes = 0
 
-    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
+    public init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
 
     /// Feeds a chunk; returns the events it completes.
-    mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [InputEvent] {
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [InputEvent] {
         var events: [InputEvent] = []
         var start = 0
         while start < chunk.count {
@@ -47,7 +48,7 @@ struct LineFramer {
     }
 
     /// Ends the input: a last line without a newline still counts.
-    mutating func finish() -> [InputEvent] {
+    public mutating func finish() -> [InputEvent] {
         (current.isEmpty && !skipping ? [] : finishLine()) + [.end]
     }
 
@@ -68,14 +69,14 @@ struct LineFramer {
 /// Reads a file descriptor on a thread of its own (a blocking read must not hold a thread of Swift's
 /// cooperative pool) and hands lines to async code, at most `window` ahead of the consumer, so a fast
 /// producer cannot fill memory.
-final class LineReader: @unchecked Sendable {
-    let events: AsyncStream<InputEvent>
+public final class LineReader: @unchecked Sendable {
+    public let events: AsyncStream<InputEvent>
     private let continuation: AsyncStream<InputEvent>.Continuation
     private let credits: DispatchSemaphore
     private let fd: Int32
     private let maxLineBytes: Int
 
-    init(fd: Int32, maxLineBytes: Int, window: Int = 4) {
+    public init(fd: Int32, maxLineBytes: Int, window: Int = 4) {
         (events, continuation) = AsyncStream.makeStream(of: InputEvent.self)
         credits = DispatchSemaphore(value: window)
         self.fd = fd
@@ -83,9 +84,9 @@ final class LineReader: @unchecked Sendable {
     }
 
     /// The consumer took an event: the reader may go one further.
-    func consumed() { credits.signal() }
+    public func consumed() { credits.signal() }
 
-    func start() {
+    public func start() {
         let thread = Thread { [self] in run() }
         thread.name = "stdin-reader"
         thread.start()

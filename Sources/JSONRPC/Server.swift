@@ -1,29 +1,85 @@
 import Dispatch
 import Foundation
+import JSONCore
 import Logging
+
+/// What a server asks of the protocol it serves: an answer per method. Unknown methods throw
+/// `RPCError.methodNotFound`; the server handles framing, concurrency, cancellation and the lifecycle.
+public protocol RPCHandler: Sendable {
+    func handle(_ method: String, _ params: JSONValue?, _ context: RequestContext) async throws(RPCError) -> JSONValue
+}
+
+/// The server's transport settings, fixed at start.
+public struct ServerOptions: Sendable {
+    public var maxLineBytes = 64 << 20
+    public var maxConcurrent = 16
+    public var graceSeconds = 10.0
+    /// The notification that cancels a request, and where its params hold the id.
+    public var cancelMethod = "$/cancelRequest"
+    public var cancelIDKey = "id"
+    /// Whether a cancelled request still gets an answer (-32800, as LSP and `serve` do) or none (MCP).
+    public var answerCancelled = true
+    /// LSP's `shutdown`/`exit` lifecycle; off for protocols without it.
+    public var lspLifecycle = true
+    /// The notification that carries progress, with the request id under `id` (`$/progress`).
+    public var progressMethod = "$/progress"
+
+    public init() {}
+}
+
+/// What a handler knows of its request: its id, and a way to report progress tied to it.
+public struct RequestContext: Sendable {
+    public let id: RequestID?
+    public let output: OutputChannel
+    let progressMethod: String
+
+    public init(id: RequestID?, output: OutputChannel, progressMethod: String = "$/progress") {
+        self.id = id
+        self.output = output
+        self.progressMethod = progressMethod
+    }
+
+    /// Sends `$/progress {id, value}`; only requests (not notifications) report progress.
+    public func progress(_ value: JSONValue) async {
+        guard let id else { return }
+        await output.send(Responses.notification(progressMethod, params: ["id": id.json, "value": value]))
+    }
+
+    /// Sends any notification (MCP's `notifications/progress`, for one).
+    public func notify(_ method: String, _ params: JSONValue) async {
+        await output.send(Responses.notification(method, params: params))
+    }
+}
+
+/// Whether `shutdown` was received.
+public actor Lifecycle {
+    public private(set) var shutdownRequested = false
+    public init() {}
+    public func requestShutdown() { shutdownRequested = true }
+}
 
 /// The JSON-RPC server: reads lines, admits requests under the concurrency bound, runs them concurrently,
 /// answers each exactly once, and drains in-flight work at exit.
-final class Server: Sendable {
-    let config: ServerConfig
-    let output: OutputChannel
-    let registry: Registry
-    let lifecycle = Lifecycle()
-    let dispatcher: Dispatcher
-    let logger: Logger
-    let recorder: TrafficRecorder?
+public final class Server: Sendable {
+    public let config: ServerOptions
+    public let output: OutputChannel
+    public let registry: InFlightRequests
+    public let lifecycle = Lifecycle()
+    public let handler: any RPCHandler
+    public let logger: Logger
+    public let recorder: TrafficRecorder?
 
-    init(config: ServerConfig, output: OutputChannel, logger: Logger, recorder: TrafficRecorder? = nil) {
+    public init(options config: ServerOptions, handler: any RPCHandler, output: OutputChannel, logger: Logger, recorder: TrafficRecorder? = nil) {
         self.config = config
         self.output = output
         self.logger = logger
         self.recorder = recorder
-        registry = Registry(limit: config.maxConcurrent)
-        dispatcher = Dispatcher(config: config)
+        registry = InFlightRequests(limit: config.maxConcurrent)
+        self.handler = handler
     }
 
     /// Serves until `exit`, end of input or SIGTERM; returns the process exit status.
-    func run(reader: LineReader) async -> Int32 {
+    public func run(reader: LineReader) async -> Int32 {
         logger.info("serving JSON-RPC on stdio", metadata: ["maxConcurrent": "\(config.maxConcurrent)", "maxLineBytes": "\(config.maxLineBytes)"])
         reader.start()
         for await event in reader.events {
@@ -53,7 +109,7 @@ final class Server: Sendable {
 
     /// Waits for requests in flight, at most the grace period; then cancels the rest and gives their
     /// cancellation answers a moment to leave.
-    func drain() async {
+    public func drain() async {
         if await registry.waitUntilIdle(timeout: .milliseconds(Int(config.graceSeconds * 1000))) { return }
         let inFlight = await registry.count
         logger.warning("grace period over; cancelling requests still in flight", metadata: ["inFlight": "\(inFlight)"])
@@ -103,6 +159,7 @@ final class Server: Sendable {
     /// Whether the server was already shut down when this message was read. A `shutdown` takes effect in
     /// read order, so requests read before it still run.
     private func admitAfterShutdown(_ message: IncomingMessage) async -> Bool {
+        guard config.lspLifecycle else { return false }
         let closed = await lifecycle.shutdownRequested
         if case .call("shutdown", _, _) = message { await lifecycle.requestShutdown() }
         return closed
@@ -152,25 +209,24 @@ final class Server: Sendable {
     }
 
     private func isControl(_ message: IncomingMessage) -> Bool {
-        if case .call(let method, _, nil) = message { return method == "$/cancelRequest" || method == "exit" }
+        if case .call(let method, _, nil) = message { return method == config.cancelMethod || (config.lspLifecycle && method == "exit") }
         return false
     }
 
     /// Notifications that act on the server itself: cancellation and exit.
     private func handleControl(_ message: IncomingMessage) async -> Int32? {
         guard case .call(let method, let params, nil) = message else { return nil }
-        switch method {
-        case "$/cancelRequest":
-            if let raw = params?["id"], let id = RequestID(raw) {
+        if method == config.cancelMethod {
+            if let raw = params?[config.cancelIDKey], let id = RequestID(raw) {
                 let found = await registry.cancel(id)
                 logger.debug("cancel request", metadata: ["id": "\(id)", "found": "\(found)"])
             }
             return nil
-        case "exit":
-            return await lifecycle.shutdownRequested ? 0 : 1
-        default:
-            return nil
         }
+        if config.lspLifecycle && method == "exit" {
+            return await lifecycle.shutdownRequested ? 0 : 1
+        }
+        return nil
     }
 
     /// Runs one call and builds its response (nil for a notification): exactly one answer per request.
@@ -181,9 +237,9 @@ final class Server: Sendable {
         if closed {
             outcome = .failure(.invalidRequest("the server is shutting down"))
         } else {
-            let context = RequestContext(id: id, output: output)
+            let context = RequestContext(id: id, output: output, progressMethod: config.progressMethod)
             do {
-                let result = try await dispatcher.handle(method, params, context)
+                let result = try await handler.handle(method, params, context)
                 outcome = Task.isCancelled ? .failure(.cancelled) : .success(result)
             } catch {
                 outcome = .failure(error)
@@ -200,7 +256,9 @@ final class Server: Sendable {
         guard let id else { return nil }
         switch outcome {
         case .success(let result): return Responses.result(result, id: id)
-        case .failure(let error): return Responses.error(error, id: id)
+        case .failure(let error):
+            if error.code == RPCError.requestCancelledCode && !config.answerCancelled { return nil }
+            return Responses.error(error, id: id)
         }
     }
 }

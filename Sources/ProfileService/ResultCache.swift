@@ -1,4 +1,5 @@
-import FlameDiff
+import JSONCore
+import JSONRPC
 import Synchronization
 
 /// Results of profile methods, keyed by the method, its parameters and a 128-bit keyed hash of each profile,
@@ -19,33 +20,34 @@ final class ResultCache: Sendable {
 
     init(maxBytes: Int) { self.maxBytes = maxBytes }
 
-    /// The cache key, or nil when the request must not be cached.
-    static func key(method: String, params: Params) -> String? {
+    /// The cache key: the method, its parameters with every profile object replaced by a placeholder, and the
+    /// content keys of the request's sources in order; nil when a source must not be cached.
+    static func key(method: String, params: Params, sources: [any ProfileSource]) -> String? {
+        var keys: [String] = []
+        for s in sources {
+            guard let k = s.cacheKey else { return nil }
+            keys.append(k)
+        }
         var canonical = params.values
         canonical["progress"] = nil
-        var uncacheable = false
-        func replaceProfiles(_ value: JSONValue) -> JSONValue {
+        canonical["pluginContext"] = nil
+        func placeholders(_ value: JSONValue) -> JSONValue {
             switch value {
-            case .object(var o):
-                if o["path"] != nil { uncacheable = true }
-                if case .string(let encoded)? = o["pprof"] {
-                    o["pprof"] = .string("h:" + contentHash(encoded))
-                    return .object(o)
-                }
-                return .object(o.mapValues(replaceProfiles))
+            case .object(let o):
+                if o["pprof"] != nil || o["path"] != nil { return "<source>" }
+                return .object(o.mapValues(placeholders))
             case .array(let a):
-                return .array(a.map(replaceProfiles))
+                return .array(a.map(placeholders))
             default:
                 return value
             }
         }
-        let keyed = replaceProfiles(.object(canonical))
-        if uncacheable { return nil }
-        return method + " " + String(decoding: keyed.encoded(), as: UTF8.self)
+        let keyed = placeholders(.object(canonical))
+        return method + " " + String(decoding: keyed.encoded(), as: UTF8.self) + " " + keys.joined(separator: " ")
     }
 
-    func value(_ key: String?, compute: () throws(RPCError) -> JSONValue) throws(RPCError) -> JSONValue {
-        guard maxBytes > 0, let key else { return try compute() }
+    func value(_ key: String?, compute: () async throws(RPCError) -> JSONValue) async throws(RPCError) -> JSONValue {
+        guard maxBytes > 0, let key else { return try await compute() }
         let cached: JSONValue? = state.withLock { s in
             s.clock += 1
             guard let entry = s.entries[key] else {
@@ -57,7 +59,7 @@ final class ResultCache: Sendable {
             return entry.value
         }
         if let cached { return cached }
-        let value = try compute()
+        let value = try await compute()
         let size = value.encoded().count + key.utf8.count
         guard size <= maxBytes / 4 else { return value }
         state.withLock { s in
@@ -78,20 +80,18 @@ final class ResultCache: Sendable {
     }
 }
 
-/// A 128-bit keyed hash of the text: SipHash (Swift's `Hasher`) under this process's random seed, twice with
-/// distinct domain prefixes. Without the seed nobody can engineer two profiles with one key, and the base64
-/// it hashes is decoded strictly, so the text stands for the bytes.
-func contentHash(_ text: String) -> String {
+/// A 128-bit keyed hash of bytes: SipHash (Swift's `Hasher`) under this process's random seed, twice with
+/// distinct domain prefixes. Without the seed nobody can engineer two profiles with one key.
+func contentHash(_ bytes: [UInt8]) -> String {
     var a = Hasher()
     var b = Hasher()
     a.combine(0xA5 as UInt8)
     b.combine(0x5A as UInt8)
-    var copy = text
-    copy.withUTF8 { bytes in
-        a.combine(bytes: UnsafeRawBufferPointer(bytes))
-        b.combine(bytes: UnsafeRawBufferPointer(bytes))
+    bytes.withUnsafeBytes { raw in
+        a.combine(bytes: raw)
+        b.combine(bytes: raw)
     }
-    a.combine(text.utf8.count)
-    b.combine(text.utf8.count)
+    a.combine(bytes.count)
+    b.combine(bytes.count)
     return String(UInt64(bitPattern: Int64(a.finalize())), radix: 16) + "-" + String(UInt64(bitPattern: Int64(b.finalize())), radix: 16)
 }

@@ -1,11 +1,12 @@
+import JSONCore
 /// A JSON-RPC request id: a string, a number or null.
-enum RequestID: Hashable, Sendable, CustomStringConvertible {
+public enum RequestID: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case number(Int64)
     case fractional(Double)
     case null
 
-    init?(_ value: JSONValue) {
+    public init?(_ value: JSONValue) {
         switch value {
         case .string(let s): self = .string(s)
         case .int(let i): self = .number(i)
@@ -15,7 +16,7 @@ enum RequestID: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    var json: JSONValue {
+    public var json: JSONValue {
         switch self {
         case .string(let s): return .string(s)
         case .number(let i): return .int(i)
@@ -24,7 +25,7 @@ enum RequestID: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .string(let s): return "\"\(s)\""
         case .number(let i): return String(i)
@@ -35,13 +36,13 @@ enum RequestID: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One element of an incoming line, classified.
-enum IncomingMessage: Sendable {
+public enum IncomingMessage: Sendable {
     /// A request (with id) or a notification (id nil).
     case call(method: String, params: JSONValue?, id: RequestID?)
     /// Not a valid request; the id is kept when it could be read, so the error reaches its caller.
     case invalid(RPCError, id: RequestID)
 
-    init(_ value: JSONValue) {
+    public init(_ value: JSONValue) {
         guard case .object(let o) = value else {
             self = .invalid(.invalidRequest("a request must be a JSON object"), id: .null)
             return
@@ -74,16 +75,16 @@ enum IncomingMessage: Sendable {
     }
 }
 
-enum Responses {
-    static func result(_ result: JSONValue, id: RequestID) -> JSONValue {
+public enum Responses {
+    public static func result(_ result: JSONValue, id: RequestID) -> JSONValue {
         ["jsonrpc": "2.0", "id": id.json, "result": result]
     }
 
-    static func error(_ error: RPCError, id: RequestID) -> JSONValue {
+    public static func error(_ error: RPCError, id: RequestID) -> JSONValue {
         ["jsonrpc": "2.0", "id": id.json, "error": error.json]
     }
 
-    static func notification(_ method: String, params: JSONValue) -> JSONValue {
+    public static func notification(_ method: String, params: JSONValue) -> JSONValue {
         ["jsonrpc": "2.0", "method": .string(method), "params": params]
     }
 }

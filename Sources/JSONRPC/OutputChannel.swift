@@ -1,21 +1,21 @@
+import JSONCore
 #if canImport(Glibc)
 import Glibc
 #endif
-import FlameDiff
 
 /// The only writer of protocol output. Each message is one line written with complete write calls inside
 /// the actor, so two messages never interleave. Optionally mirrors every message to a recording (secrets redacted).
-actor OutputChannel {
+public actor OutputChannel {
     private let fd: Int32
     private let recorder: TrafficRecorder?
     private(set) var linesWritten = 0
 
-    init(fd: Int32, recorder: TrafficRecorder? = nil) {
+    public init(fd: Int32, recorder: TrafficRecorder? = nil) {
         self.fd = fd
         self.recorder = recorder
     }
 
-    func send(_ message: JSONValue) {
+    public func send(_ message: JSONValue) {
         var w = JSONWriter(reservingCapacity: 256)
         message.write(to: &w)
         var bytes = w.bytes

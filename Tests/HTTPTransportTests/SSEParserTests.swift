@@ -1,4 +1,4 @@
-import LLMGateway
+import HTTPTransport
 import Testing
 
 @Suite struct SSEParserTests {

@@ -1,18 +1,19 @@
+import JSONCore
 /// Requests in flight: admission under the concurrency bound, cancellation by id, draining at exit.
-actor Registry {
-    let limit: Int
+public actor InFlightRequests {
+    public let limit: Int
     private var tasks: [Int: (id: RequestID?, task: Task<Void, Never>)] = [:]
     private var reserved = 0
     private var nextKey = 0
     private var idleWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
     private var nextWaiter = 0
 
-    init(limit: Int) { self.limit = limit }
+    public init(limit: Int) { self.limit = limit }
 
-    var count: Int { tasks.count }
+    public var count: Int { tasks.count }
 
     /// Reserves `n` slots if they fit under the bound.
-    func admit(_ n: Int) -> Bool {
+    public func admit(_ n: Int) -> Bool {
         guard reserved + n <= limit else { return false }
         reserved += n
         return true
@@ -21,7 +22,7 @@ actor Registry {
     /// Starts a reserved request's task and remembers it under its id for cancellation. The slots are
     /// released as soon as `body` has its answer, before `deliver` writes it: a client that waits for an
     /// answer before sending its next request is never refused. Draining waits for `deliver` too.
-    func start(
+    public func start(
         id: RequestID?, slots: Int, _ body: @escaping @Sendable () async -> JSONValue?,
         deliver: @escaping @Sendable (JSONValue) async -> Void
     ) {
@@ -49,7 +50,7 @@ actor Registry {
     }
 
     /// Cancels every in-flight request with this id; true if one was found.
-    func cancel(_ id: RequestID) -> Bool {
+    public func cancel(_ id: RequestID) -> Bool {
         var found = false
         for (_, entry) in tasks where entry.id == id {
             entry.task.cancel()
@@ -58,12 +59,12 @@ actor Registry {
         return found
     }
 
-    func cancelAll() {
+    public func cancelAll() {
         for (_, entry) in tasks { entry.task.cancel() }
     }
 
     /// Returns true when nothing is in flight (every answer written), or false once `timeout` has passed.
-    func waitUntilIdle(timeout: Duration) async -> Bool {
+    public func waitUntilIdle(timeout: Duration) async -> Bool {
         if tasks.isEmpty { return true }
         let key = nextWaiter
         nextWaiter += 1

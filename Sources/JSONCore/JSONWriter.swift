@@ -96,7 +96,7 @@ public struct JSONWriter: Sendable {
         endArray()
     }
 
-    static func appendInt(_ value: Int64, to bytes: inout [UInt8]) {
+    public static func appendInt(_ value: Int64, to bytes: inout [UInt8]) {
         if value == 0 {
             bytes.append(UInt8(ascii: "0"))
             return
@@ -115,7 +115,7 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    static func appendString(_ value: String, to bytes: inout [UInt8]) {
+    public static func appendString(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for b in value.utf8 {
             switch b {

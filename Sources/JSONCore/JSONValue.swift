@@ -1,8 +1,7 @@
-import FlameDiff
 
 /// A JSON value. Objects keep their keys in a dictionary and are written with sorted keys, so output is
 /// deterministic; `.encoded` carries JSON that an exporter already wrote, to avoid a second pass.
-enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -12,27 +11,27 @@ enum JSONValue: Sendable, Equatable {
     case object([String: JSONValue])
     case encoded([UInt8])
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    var objectValue: [String: JSONValue]? {
+    public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil
     }
 
-    var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    var intValue: Int64? {
+    public var intValue: Int64? {
         switch self {
         case .int(let i): return i
         case .double(let d) where d.rounded() == d && abs(d) < 9.0e15: return Int64(d)
@@ -40,12 +39,12 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
-    var boolValue: Bool? {
+    public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    func write(to w: inout JSONWriter) {
+    public func write(to w: inout JSONWriter) {
         switch self {
         case .null: w.null()
         case .bool(let b): w.bool(b)
@@ -67,7 +66,7 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
-    func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] {
         var w = JSONWriter()
         write(to: &w)
         return w.bytes
@@ -77,31 +76,31 @@ enum JSONValue: Sendable, Equatable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral
 {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int64) { self = .int(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(dictionaryLiteral elements: (String, JSONValue)...) {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
-    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    init(nilLiteral: ()) { self = .null }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(nilLiteral: ()) { self = .null }
 }
 
 /// Why a line is not JSON.
-struct JSONParseError: Error, CustomStringConvertible {
-    var offset: Int
-    var reason: String
-    var description: String { "\(reason) at byte \(offset)" }
+public struct JSONParseError: Error, CustomStringConvertible {
+    public var offset: Int
+    public var reason: String
+    public var description: String { "\(reason) at byte \(offset)" }
 }
 
 /// A strict RFC 8259 parser over bytes: UTF-8 is validated, nesting is limited, numbers keep integer precision.
-struct JSONParser {
-    static let maxDepth = 256
+public struct JSONParser {
+    public static let maxDepth = 256
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var i = 0
 
-    static func parse(_ data: [UInt8]) throws(JSONParseError) -> JSONValue {
+    public static func parse(_ data: [UInt8]) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = data.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer)
             return Result { () throws(JSONParseError) -> JSONValue in

@@ -1,5 +1,5 @@
 import Foundation
-import LLMGateway
+import HTTPTransport
 import TestSupport
 import Testing
 

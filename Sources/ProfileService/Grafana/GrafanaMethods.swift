@@ -1,28 +1,57 @@
 import FlameDiff
 import Foundation
+import JSONCore
+import JSONRPC
 import LLMGateway
 import ProtoPprof
 
-/// Grafana's backend-plugin services over JSON-RPC: CheckHealth, CallResource and QueryData.
-struct GrafanaMethods: Sendable {
-    let profiles: ProfileMethods
+/// The Grafana app settings a request carries in `pluginContext.appInstanceSettings`.
+enum GrafanaSettings {
+    /// The LLM gateway configured there, if any: jsonData `llmMode`, `llmURL`, `llmModel`;
+    /// decryptedSecureJsonData `llmApiKey` (never echoed).
+    static func gatewayConfig(_ params: Params) -> GatewayConfig? {
+        let settings = params.values["pluginContext"]?["appInstanceSettings"]
+        func strings(_ value: JSONValue?) -> [String: String] {
+            (value?.objectValue ?? [:]).compactMapValues { $0.stringValue }
+        }
+        return GatewayConfig.fromSettings(
+            jsonData: strings(settings?["jsonData"]), secure: strings(settings?["decryptedSecureJsonData"]))
+    }
+}
+
+/// `checkHealth` (Grafana's CheckHealth): decodes a bundled profile as a self-test and reports the LLM gateway.
+public enum CheckHealthMethod: ServiceMethod {
+    public static let name = "checkHealth"
+    public static let summary = "Grafana CheckHealth: a decoder self-test and the LLM gateway's health."
 
     /// A real profile (go-cpu-benchmark from the fixtures, 1.1 KB) decoded on every health check.
-    static let selfTestProfile = "H4sIAAAAAAAE/7STS4wUVRSGre6q7tvVU11numd6zgyvohheQ6hiSkCNoglsXBk2bnQx1FTf6elQj05VV4RdJ2pAovKIYoKYaJSoiRJIYKEQhchmFhg3imFhom5MWPhINFGjMffeuQztyl6466nv/v/5z2Mev3br93NLR9/7oKmrRIGCrpIiqPvfP376a+0p/vtA/8PvVNskCh577vuKzV7tAGWGEAU01KySbZICXnyeowIQjgpQxrJFbCBFPHbtOrE1UoRPFc6KUMGKpdtAVFy6yZkK1wucqVDFqqXXDVChf+mFhq4qhSIrruEXsvhOUOoGGNBf+nuPrmqCl/DN82eJrRINytxJgxEcsQzbJGW8IKUeKPUaFKB/+0ZF10ploSV4+d4HBhShf+Tdmq4SwSt4W/JdvLYG/W/vTOhqRXAdT0q+Y4DrglfxG8kdzivQf/XXGV2tCj6CfzzLp6eAy7nsfURwA/8a5DKfIXgN70gu/JcbVGuCm/iZrC9mJ/1NwQF/k3pRX+pB8FH8SupF/wT6P5zapKujgtfxJcnv5/lL0H/589W6WmccSANvHTtNbI2U4GyBL6cENaxZpt0kY3jqxkm2tzI0bI0QuDzNX5QBEKzRGUII1LFuNWwg43jk6nFia6QCr1T4qwqM4RhnTTz3MWc6/CxOUIdxHLcadQPK0L9yYb2uNsbGm7ZJJvCijMvuwbjb7gSLaxLEtySf5e0owP4DdBUFn8R3JB/UTwo+hTclHxz3lOCr8MfBcctzWiX4anxN6sU5yXWsFnwNfiS5qC/HvUbwtXhVcrEO6b9W8HV4RnLRnzyHdYJbeF5y4S/1luDr8ZfB/DLfesFt/FLqWf81OT+tZLMHQDbgT0f5PVThSIHvsQpNbFqmDWQaX2T3wC7h0jSfvky3YZpvbyP2pbuYjtzuRmZukk34huSiO5luE+NNshlvnDyxcnAjcKrBI4zABE7wU9qCpy+cILZGDPhzjDMDEJGzrXj1Cmc1eLvJWQ0mcZKzGTyz9DrTmfBJgTMTpnDKWnXPCBqbt2ydsU2yDa/IlGzG98xoW6GoTqlEeVDx7vPKmR91Q5p5WpDkcc8rBt3cq8Z+nGQ0SOJW5j3U7vQW83knSCJ3gYadQ23qtpPt3TRZ6IQ03R4nPZq59JAfMR836OZOkETdvEe9p90nM5pmLpc5bdrJaNxKaLpAU7eduFkauO1hzd3I78ROO/H2DS119tI4WIz89OCcTHjg/0o416NZj8UcZT86cdvZMrN3q5Pm8RPeI26epW6YBH7o7qNh6PNpzDqzu5zdbtiZp4dowIezLHXnZW5m2Fj+KgxDP4+DRW8szeNeJ6KOnx2Og/0ppVG35z32Xwstq92uEM75UWv3TifzRpeBww6i14norLdnWM/scDbX8tNnxNbg347eo8MashxzcbLgH6RsHjXpmB3OoiT2HhjWr5smATMypVGU9fy0N7viLD6s/J1nIaXdlaEvdOJWmsexPx/SlQ6zYJG28pCu6Lrs9CLPuFso8MPQe3jYwH4WzflRa/dOJ/snAAD//zDZIUBcCQAA"
     static let selfTestTotal: Int64 = 1_310_000_000
+    static let selfTestProfile: [UInt8]? = Bundle.module.url(forResource: "self-test", withExtension: "pb.gz")
+        .flatMap { try? Data(contentsOf: $0) }.map { [UInt8]($0) }
+
+    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> GatewayConfig? {
+        GrafanaSettings.gatewayConfig(params)
+    }
+
+    public static func respond(to gateway: GatewayConfig?, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
+        let decoder = try await offload { () throws(RPCError) -> JSONValue in selfTest() }
+        return await addGatewayHealth(to: decoder, gateway: gateway)
+    }
+
+    public static func json(_ r: JSONValue) -> JSONValue { r }
 
     /// Like Grafana's CheckHealthResult: status OK, ERROR or UNKNOWN, a message, and details.
-    func checkHealth(_ params: Params) -> JSONValue {
+    static func selfTest() -> JSONValue {
         let started = ContinuousClock.now
         var details: [String: JSONValue] = [:]
         var status = "OK"
         var message = "flamegraph-ai is ready: the pprof decoder passed its self-test"
         do {
-            let bytes = [UInt8](Data(base64Encoded: Self.selfTestProfile)!)
+            guard let bytes = selfTestProfile else { throw PprofError.empty }
             let profile = try Profile.decode(bytes)
             let tree = try CallTree(profile: profile)
             details["decoder"] = ["ok": true, "samples": .int(Int64(profile.sampleCount)), "total": .int(tree.totalValue)]
-            if tree.totalValue != Self.selfTestTotal {
+            if tree.totalValue != selfTestTotal {
                 status = "ERROR"
                 message = "decoder self-test computed a wrong total"
             }
@@ -35,22 +64,11 @@ struct GrafanaMethods: Sendable {
         return ["status": .string(status), "message": .string(message), "jsonDetails": .object(details)]
     }
 
-    /// The LLM gateway configured in `pluginContext.appInstanceSettings`, if any: jsonData `llmMode`,
-    /// `llmURL`, `llmModel`; decryptedSecureJsonData `llmApiKey` (never echoed).
-    static func gatewayConfig(_ params: Params) -> GatewayConfig? {
-        let settings = params.values["pluginContext"]?["appInstanceSettings"]
-        func strings(_ value: JSONValue?) -> [String: String] {
-            (value?.objectValue ?? [:]).compactMapValues { $0.stringValue }
-        }
-        return GatewayConfig.fromSettings(
-            jsonData: strings(settings?["jsonData"]), secure: strings(settings?["decryptedSecureJsonData"]))
-    }
-
     /// Adds the gateway's health to a decoder health result. The plugin works without a model (explanations
     /// fall back to the offline analysis), so a failing gateway is reported, not turned into ERROR.
-    static func addGatewayHealth(to result: JSONValue, params: Params) async -> JSONValue {
+    static func addGatewayHealth(to result: JSONValue, gateway config: GatewayConfig?) async -> JSONValue {
         guard case .object(var o) = result, case .object(var details)? = o["jsonDetails"] else { return result }
-        guard let config = gatewayConfig(params) else {
+        guard let config else {
             details["llmGateway"] = ["configured": false]
             o["jsonDetails"] = .object(details)
             return .object(o)
@@ -70,49 +88,74 @@ struct GrafanaMethods: Sendable {
         }
         return .object(o)
     }
+}
 
-    /// The routes of the resource API; each takes a POST with the method's params as a JSON body.
-    static let routes = [
-        "/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff",
-        "/explain": "flamegraph.explain", "/explainDiff": "flamegraph.explainDiff", "/explain/followUp": "explain.followUp",
-    ]
+/// `callResource` (Grafana's CallResource): `{path, method, url, headers, body (base64)}` ->
+/// `{status, headers, body (base64)}`. Every method with a `resourcePath` in the table is a POST route.
+public enum CallResourceMethod: ServiceMethod {
+    public static let name = "callResource"
+    public static let summary = "Grafana CallResource: POST a method's params as JSON to its route (/top, /flamegraph, /explain, ...)."
 
-    /// CallResource: `{path, method, url, headers, body (base64)}` -> `{status, headers, body (base64)}`.
-    func callResource(
-        _ params: Params, handle: (String, Params) async throws(RPCError) -> JSONValue
-    ) async throws(RPCError) -> JSONValue {
+    public struct Request: Sendable {
+        var path: String
+        var method: String
+        var body: String?
+        /// The outer request's params: its pluginContext applies to the routed call.
+        var outer: Params
+    }
+
+    /// The routes: each method's resource path.
+    public static func routes(_ service: ProfileService) -> [String: any ServiceMethod.Type] {
+        var r: [String: any ServiceMethod.Type] = [:]
+        for m in service.registeredMethods { if let path = m.resourcePath { r[path] = m } }
+        return r
+    }
+
+    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> Request {
         let rawPath = try params.string("path") ?? ""
         let path = "/" + String(rawPath.split(separator: "?", maxSplits: 1).first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        let method = (try params.string("method") ?? "GET").uppercased()
-        guard let target = Self.routes[path] else {
-            return Self.response(404, ["error": .string("no resource at \(path)"), "routes": .array(Self.routes.keys.sorted().map(JSONValue.string))])
+        return Request(path: path, method: (try params.string("method") ?? "GET").uppercased(), body: try params.string("body"), outer: params)
+    }
+
+    public static func respond(to request: Request, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
+        let routes = routes(service)
+        guard let target = routes[request.path] else {
+            return response(404, ["error": .string("no resource at \(request.path)"), "routes": .array(routes.keys.sorted().map(JSONValue.string))])
         }
-        guard method == "POST" else {
-            return Self.response(405, ["error": .string("\(path) takes POST with a JSON body")], extraHeaders: ["Allow": ["POST"]])
+        guard request.method == "POST" else {
+            return response(405, ["error": .string("\(request.path) takes POST with a JSON body")], extraHeaders: ["Allow": ["POST"]])
         }
         var body: JSONValue = .object([:])
-        if let encoded = try params.string("body"), !encoded.isEmpty {
-            guard let data = Data(base64Encoded: encoded) else { throw RPCError.invalidParams(params.name("body"), "is not valid base64") }
+        if let encoded = request.body, !encoded.isEmpty {
+            guard let data = Data(base64Encoded: encoded) else { throw RPCError.invalidParams(request.outer.name("body"), "is not valid base64") }
             do {
                 body = try JSONParser.parse([UInt8](data))
             } catch {
-                return Self.response(400, ["error": .string("body is not JSON: \(error)")])
+                return response(400, ["error": .string("body is not JSON: \(error)")])
             }
         }
+        // The routed call sees the outer pluginContext (its LLM settings), unless the body brings its own.
+        if case .object(var o) = body, o["pluginContext"] == nil, let context = request.outer.values["pluginContext"] {
+            o["pluginContext"] = context
+            body = .object(o)
+        }
         do throws(RPCError) {
-            return Self.response(200, try await handle(target, try Params(body)))
+            return response(200, try await ServiceHandler.invoke(target, try Params(body), service: service, context: context))
         } catch {
             let status: Int
             switch error.code {
             case RPCError.limitExceededCode: status = 413
             case RPCError.internalErrorCode: status = 500
+            case RPCError.requestCancelledCode: throw error
             default: status = 400
             }
             var payload: [String: JSONValue] = ["error": .string(error.message)]
             if let kind = error.data?["kind"] { payload["kind"] = kind }
-            return Self.response(status, .object(payload))
+            return response(status, .object(payload))
         }
     }
+
+    public static func json(_ r: JSONValue) -> JSONValue { r }
 
     static func response(_ status: Int, _ body: JSONValue, extraHeaders: [String: JSONValue] = [:]) -> JSONValue {
         var headers: [String: JSONValue] = ["Content-Type": ["application/json"]]
@@ -122,15 +165,25 @@ struct GrafanaMethods: Sendable {
             "body": .string(Data(body.encoded()).base64EncodedString()),
         ]
     }
+}
 
-    /// QueryData: `{queries: [{refId, queryType, json}]}` -> `{results: {refId: {frames, status, error?}}}`.
-    func queryData(_ params: Params) throws(RPCError) -> JSONValue {
+/// `queryData` (Grafana's QueryData): `{queries: [{refId, queryType, json}]}` -> `{results: {refId: {frames, status, error?}}}`.
+public enum QueryDataMethod: ServiceMethod {
+    public static let name = "queryData"
+    public static let summary = "Grafana QueryData: flamegraph, top or diff data frames per refId."
+
+    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> [Params] {
         guard case .array(let queries)? = params.values["queries"] else {
             throw RPCError.invalidParams(params.name("queries"), "must be an array of queries")
         }
+        var out: [Params] = []
+        for (i, raw) in queries.enumerated() { out.append(try Params(raw, path: "queries[\(i)].")) }
+        return out
+    }
+
+    public static func respond(to queries: [Params], in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
         var results: [String: JSONValue] = [:]
-        for (i, raw) in queries.enumerated() {
-            let query = try Params(raw, path: "queries[\(i)].")
+        for query in queries {
             let refID = try query.string("refId") ?? "A"
             let queryType = try query.string("queryType") ?? "flamegraph"
             do throws(RPCError) {
@@ -140,23 +193,26 @@ struct GrafanaMethods: Sendable {
                 case "flamegraph":
                     var p = json.values
                     p["format"] = "dataframe"
-                    frame = try profiles.flamegraph(Params(.object(p), path: json.path))["frame"]!
+                    frame = try await ServiceHandler.invoke(FlamegraphMethod.self, Params(.object(p), path: json.path), service: service, context: nil)["frame"]!
                 case "diff":
                     var p = json.values
                     p["format"] = "dataframe"
-                    frame = try profiles.diff(Params(.object(p), path: json.path))["frame"]!
+                    frame = try await ServiceHandler.invoke(DiffMethod.self, Params(.object(p), path: json.path), service: service, context: nil)["frame"]!
                 case "top":
-                    frame = Self.topFrame(try profiles.top(json))
+                    frame = topFrame(try await ServiceHandler.invoke(TopMethod.self, json, service: service, context: nil))
                 default:
                     throw RPCError.invalidParams(query.name("queryType"), "must be flamegraph, top or diff")
                 }
                 results[refID] = ["frames": [frame], "status": 200]
             } catch {
+                if error.code == RPCError.requestCancelledCode { throw error }
                 results[refID] = ["error": .string(error.message), "status": error.code == RPCError.limitExceededCode ? 413 : 400]
             }
         }
         return ["results": .object(results)]
     }
+
+    public static func json(_ r: JSONValue) -> JSONValue { r }
 
     /// The top table as a Grafana data frame: function, flat, flat%, cum, cum%.
     static func topFrame(_ top: JSONValue) -> JSONValue {

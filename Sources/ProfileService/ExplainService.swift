@@ -1,11 +1,13 @@
 import Explain
 import FlameDiff
 import Foundation
+import JSONCore
+import JSONRPC
 import LLMGateway
 import ProtoPprof
 
 /// What is explained: one profile's analysis, or a diff's.
-enum ExplainSubject: Sendable {
+public enum ExplainSubject: Sendable {
     case profile(Analysis)
     case diff(DiffExplanation)
 
@@ -18,7 +20,7 @@ enum ExplainSubject: Sendable {
     }
 
     /// The offline explanation: its sections by key, and the same as Markdown.
-    var offline: (sections: [String: String], markdown: String) {
+    public var offline: (sections: [String: String], markdown: String) {
         switch self {
         case .profile(let a):
             let e = Explanation(a)
@@ -51,7 +53,7 @@ enum ExplainSubject: Sendable {
         }
     }
 
-    func prompt(budget: TokenBudget) throws -> ChatPrompt {
+    public func prompt(budget: TokenBudget) throws -> ChatPrompt {
         switch self {
         case .profile(let a): return PromptBuilder.explain(a, budget: budget, template: try PromptTemplate.load(.explain))
         case .diff(let d): return PromptBuilder.diff(d, budget: budget, template: try PromptTemplate.load(.diff))
@@ -62,7 +64,7 @@ enum ExplainSubject: Sendable {
         switch self {
         case .profile(let a):
             return [
-                "sampleType": ProfileMethods.json(a.sampleType), "total": .int(a.total), "language": .string(a.language),
+                "sampleType": InfoMethod.json(a.sampleType), "total": .int(a.total), "language": .string(a.language),
                 "bottleneck": .string(a.bottleneck), "bottleneckPercent": .double(a.bottleneckShare),
                 "userCaller": a.userCaller.map(JSONValue.string) ?? .null, "culprit": a.culprit.map(JSONValue.string) ?? .null,
                 "hotPath": .array(a.hotPath.map(JSONValue.string)),
@@ -74,7 +76,7 @@ enum ExplainSubject: Sendable {
             ]
         case .diff(let d):
             return [
-                "sampleType": ProfileMethods.json(d.sampleType), "leftTotal": .int(d.leftTotal), "rightTotal": .int(d.rightTotal),
+                "sampleType": InfoMethod.json(d.sampleType), "leftTotal": .int(d.leftTotal), "rightTotal": .int(d.rightTotal),
                 "language": .string(d.language), "culprit": d.culprit.map(JSONValue.string) ?? .null,
                 "functions": .array(d.functions.map(JSONValue.string)),
                 "categoryChanges": .array(d.categoryChanges.map { c in
@@ -87,63 +89,95 @@ enum ExplainSubject: Sendable {
     }
 }
 
+/// What an explanation answers: where the text came from, the text and its sections, how it was checked,
+/// and what the prompt carried. `json` is its wire form.
+public struct ExplainResult: Sendable {
+    public enum Source: String, Sendable { case llm, offline }
+    public var source: Source
+    public var model: String?
+    public var markdown: String
+    public var sections: [String: String]?
+    public var grounding: Grounding
+    /// Why the offline analysis answered although a model may have been configured.
+    public var fallback: (reason: String, detail: String)?
+    public var usage: ChatUsage?
+    public var prompt: ChatPrompt?
+    public var analysis: JSONValue?
+    public var conversationId: String
+    public var note: String?
+
+    /// Grounded: every cited name and number holds.
+    public var grounded: Bool { grounding.unverified.isEmpty && grounding.numbersUnverified.isEmpty }
+
+    public var json: JSONValue {
+        var result: [String: JSONValue] = [
+            "conversationId": .string(conversationId), "source": .string(source.rawValue), "markdown": .string(markdown),
+            "grounding": ExplainService.json(grounding),
+        ]
+        if let model { result["model"] = .string(model) }
+        if let sections { result["sections"] = .object(sections.mapValues(JSONValue.string)) }
+        if let fallback { result["fallback"] = ["reason": .string(fallback.reason), "detail": .string(fallback.detail)] }
+        if let usage { result["usage"] = ["promptTokens": .int(Int64(usage.promptTokens)), "completionTokens": .int(Int64(usage.completionTokens))] }
+        if let prompt {
+            result["prompt"] = [
+                "templateVersion": .string(prompt.templateVersion), "tokenBound": .int(Int64(prompt.tokenBound)),
+                "tokenBudget": .int(Int64(prompt.budget)), "functionsIncluded": .int(Int64(prompt.functionsIncluded)),
+                "functionsAvailable": .int(Int64(prompt.functionsAvailable)), "pathsIncluded": .int(Int64(prompt.pathsIncluded)),
+                "pathsAvailable": .int(Int64(prompt.pathsAvailable)),
+            ]
+        }
+        if let analysis { result["analysis"] = analysis }
+        if let note { result["note"] = .string(note) }
+        return .object(result)
+    }
+}
+
 /// Explanations with an LLM when one is configured and answers, the offline analysis otherwise.
 /// Every answer is grounded against the profile; conversations are kept for follow-up questions.
-struct ExplainService: Sendable {
+public struct ExplainService: Sendable {
     let conversations: Conversations
     var budget = TokenBudget()
 
-    static let maxQuestionBytes = 4000
+    public static let maxQuestionBytes = 4000
 
     /// `onDelta` receives streamed text as it arrives (only when `stream`).
-    func explain(
+    public func explain(
         _ subject: ExplainSubject, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
-    ) async throws(RPCError) -> JSONValue {
+    ) async throws(RPCError) -> ExplainResult {
         let prompt: ChatPrompt
         do {
             prompt = try subject.prompt(budget: budget)
         } catch {
             throw RPCError.internalError("the prompt templates could not be read")
         }
-        var result: [String: JSONValue] = [
-            "analysis": subject.analysisJSON,
-            "prompt": [
-                "templateVersion": .string(prompt.templateVersion), "tokenBound": .int(Int64(prompt.tokenBound)),
-                "tokenBudget": .int(Int64(prompt.budget)), "functionsIncluded": .int(Int64(prompt.functionsIncluded)),
-                "functionsAvailable": .int(Int64(prompt.functionsAvailable)), "pathsIncluded": .int(Int64(prompt.pathsIncluded)),
-                "pathsAvailable": .int(Int64(prompt.pathsAvailable)),
-            ],
-        ]
         var messages = [ChatMessage(role: "system", content: prompt.system), ChatMessage(role: "user", content: prompt.user)]
         let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
         if Task.isCancelled { throw .cancelled }
+        var result: ExplainResult
         switch answer {
         case .success(let response):
             let grounding = Grounding(
                 answer: response.content, functions: subject.functions, files: subject.files, aliases: prompt.aliases,
                 numbers: prompt.numbers)
-            result["source"] = "llm"
-            result["model"] = .string(response.model ?? gateway?.model ?? "")
-            result["markdown"] = .string(grounding.text)
-            result["sections"] = Self.sections(AnswerSections(grounding.text, titles: subject.titles).sections)
-            result["grounding"] = Self.json(grounding)
-            if let usage = response.usage {
-                result["usage"] = ["promptTokens": .int(Int64(usage.promptTokens)), "completionTokens": .int(Int64(usage.completionTokens))]
-            }
+            result = ExplainResult(
+                source: .llm, model: response.model ?? gateway?.model ?? "", markdown: grounding.text,
+                sections: AnswerSections(grounding.text, titles: subject.titles).sections, grounding: grounding,
+                usage: response.usage, conversationId: "")
             messages.append(ChatMessage(role: "assistant", content: response.content))
         case .failure(let reason):
-            Self.offline(subject, reason: reason, into: &result)
-            messages.append(ChatMessage(role: "assistant", content: result["markdown"]?.stringValue ?? ""))
+            result = Self.offline(subject, reason: reason)
+            messages.append(ChatMessage(role: "assistant", content: result.markdown))
         }
-        let id = await conversations.start(Conversation(
+        result.prompt = prompt
+        result.analysis = subject.analysisJSON
+        result.conversationId = await conversations.start(Conversation(
             subject: subject, messages: messages, aliases: prompt.aliases, numbers: prompt.numbers))
-        result["conversationId"] = .string(id)
-        return .object(result)
+        return result
     }
 
-    func followUp(
+    public func followUp(
         id: String, question: String, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
-    ) async throws(RPCError) -> JSONValue {
+    ) async throws(RPCError) -> ExplainResult {
         guard question.utf8.count <= Self.maxQuestionBytes else {
             throw RPCError.invalidParams("question", "is longer than \(Self.maxQuestionBytes) bytes")
         }
@@ -156,7 +190,6 @@ struct ExplainService: Sendable {
                 "conversation \(id) is unknown or expired (conversations last \(Int(Conversations.ttl.components.seconds / 60)) minutes); start again with flamegraph.explain")
         }
         var messages = Conversations.bounded(conversation.messages + [ChatMessage(role: "user", content: question)], budget: budget)
-        var result: [String: JSONValue] = ["conversationId": .string(id)]
         let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
         if Task.isCancelled { throw .cancelled }
         switch answer {
@@ -164,18 +197,18 @@ struct ExplainService: Sendable {
             let grounding = Grounding(
                 answer: response.content, functions: conversation.subject.functions, files: conversation.subject.files,
                 aliases: conversation.aliases, numbers: conversation.numbers)
-            result["source"] = "llm"
-            result["model"] = .string(response.model ?? gateway?.model ?? "")
-            result["markdown"] = .string(grounding.text)
-            result["grounding"] = Self.json(grounding)
             messages.append(ChatMessage(role: "assistant", content: response.content))
             await conversations.update(id, messages: messages)
+            return ExplainResult(
+                source: .llm, model: response.model ?? gateway?.model ?? "", markdown: grounding.text, grounding: grounding,
+                usage: response.usage, conversationId: id)
         case .failure(let reason):
             // Without a model the analysis is all there is: answer with it, and say why.
-            Self.offline(conversation.subject, reason: reason, into: &result)
-            result["note"] = "follow-up questions need an LLM; this is the offline analysis of the same profile"
+            var result = Self.offline(conversation.subject, reason: reason)
+            result.conversationId = id
+            result.note = "follow-up questions need an LLM; this is the offline analysis of the same profile"
+            return result
         }
-        return .object(result)
     }
 
     /// The completion, or why there is none (a reason safe to show: gateway errors never carry the key).
@@ -213,23 +246,18 @@ struct ExplainService: Sendable {
         }
 
         init(_ error: GatewayError, config: GatewayConfig) {
-            let rpc = RPCError.gateway(error)
-            reason = rpc.data?["reason"]?.stringValue ?? "cancelled"
+            reason = GatewayError.reasonCode(error)
             detail = config.redact(error.description)
         }
     }
 
-    private static func offline(_ subject: ExplainSubject, reason: FallbackReason, into result: inout [String: JSONValue]) {
+    private static func offline(_ subject: ExplainSubject, reason: FallbackReason) -> ExplainResult {
         let (offlineSections, markdown) = subject.offline
         let grounding = Grounding(answer: markdown, functions: subject.functions, files: subject.files, numbers: subject.statedNumbers)
-        result["source"] = "offline"
-        result["fallback"] = ["reason": .string(reason.reason), "detail": .string(reason.detail)]
-        result["markdown"] = .string(markdown)
-        result["sections"] = sections(offlineSections)
-        result["grounding"] = json(grounding)
+        return ExplainResult(
+            source: .offline, markdown: markdown, sections: offlineSections, grounding: grounding,
+            fallback: (reason.reason, reason.detail), conversationId: "")
     }
-
-    static func sections(_ s: [String: String]) -> JSONValue { .object(s.mapValues(JSONValue.string)) }
 
     static func json(_ g: Grounding) -> JSONValue {
         func list(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
