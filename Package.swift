@@ -35,6 +35,8 @@ let package = Package(
         .target(
             name: "Explain", dependencies: ["FlameDiff", "ProtoPprof"],
             resources: [.process("Resources/catalogue.json"), .copy("Resources/prompts")]),
+        // RE2-syntax regular expressions matched in linear time (Thompson NFA, Pike VM); no dependencies
+        .target(name: "LinearRegex"),
         // OpenAI-compatible chat completions over libcurl; knows nothing of profiles
         .target(name: "LLMGateway", dependencies: ["CCurlShim", "CCurl"]),
         // the executable: CLI, JSON-RPC server, replay harness
