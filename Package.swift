@@ -29,10 +29,12 @@ let package = Package(
 
         // JSON values, a strict parser and a fast writer; no dependencies
         .target(name: "JSONCore"),
+        // RE2-syntax regular expressions matched in linear time (Thompson NFA, Pike VM); no dependencies
+        .target(name: "LinearRegex"),
         // bytes -> pprof model
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
         // model -> call trees, flame graphs, diffs, exports
-        .target(name: "FlameDiff", dependencies: ["ProtoPprof", "JSONCore"]),
+        .target(name: "FlameDiff", dependencies: ["ProtoPprof", "JSONCore", "LinearRegex"]),
         // tree -> analysis, offline explanation, prompts and grounding; the catalogue and the prompt templates are data
         .target(
             name: "Explain", dependencies: ["FlameDiff", "ProtoPprof"],
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
+        .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
