@@ -62,6 +62,12 @@ public struct ConfinedFile: ProfileSource {
     public var cacheKey: String? { nil }
     public var label: String { path }
 
+    public init(path: String, directory: String, parameter: String) {
+        self.path = path
+        self.directory = directory
+        self.parameter = parameter
+    }
+
     public func bytes(limits: DecodeLimits) async throws(RPCError) -> [UInt8] {
         let (path, directory, parameter) = (self.path, self.directory, self.parameter)
         return try await offload { () throws(RPCError) -> [UInt8] in
