@@ -307,7 +307,8 @@ struct DrawnFrame {
         try assertGolden(bytes, named: "svg/\(file)")
     }
 
-    /// The 1M-sample synthetic profile: set FLAMEGRAPH_AI_SYNTHETIC to shared/profiles/synthetic/large.pb.gz.
+    /// The 1M-sample synthetic profile: set FLAMEGRAPH_AI_SYNTHETIC to shared/profiles/synthetic/large.pb.gz
+    /// (and FLAMEGRAPH_AI_SVG_OUT to a path to keep the SVG, e.g. to try it in a browser).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_SYNTHETIC"] != nil))
     func syntheticProfileTiming() throws {
         let path = ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_SYNTHETIC"]!
@@ -316,12 +317,20 @@ struct DrawnFrame {
         let clock = ContinuousClock()
         var bytes: [UInt8] = []
         let elapsed = clock.measure { bytes = SVGExport.svg(graph, options: SVGOptions()) }
+        if let out = ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_SVG_OUT"] {
+            try Data(bytes).write(to: URL(fileURLWithPath: out))
+        }
         let root = try Self.parse(bytes)
         let group = root.all("g").first { $0.attributes["id"] == "frames" }!
         print(
             "synthetic: \(graph.nodeCount) nodes, \(group.children.count) frames drawn, \(group.attributes["fg:omitted"] ?? "?") omitted, "
                 + "\(bytes.count) bytes, \(elapsed)")
+        // Well under a second in a release build; a debug build on a busy machine gets more room.
+        #if DEBUG
+        #expect(elapsed < .seconds(10))
+        #else
         #expect(elapsed < .seconds(1))
+        #endif
     }
 }
 
