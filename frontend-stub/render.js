@@ -51,13 +51,13 @@ function charWidth(ctx, font) {
  *  pane:  {data, range: [t0, t1], focusLevel, inverted, hover (item or -1), fills and fillsAncestor (css colour
  *          per item), labels (a cache array), makeLabel(i) (optional), unit}
  *  style: {theme, matches (per-name flags or null)}
+ * cssWidth: the width to draw at (the container's, from a ResizeObserver; read from layout when omitted).
  * Returns {rects, labels} drawn.
  */
-export function drawPane(canvas, pane, style) {
+export function drawPane(canvas, pane, style, cssWidth) {
   const { data } = pane;
   const theme = THEMES[style.theme] || THEMES.dark;
-  const parentWidth = canvas.parentElement ? canvas.parentElement.clientWidth : canvas.width;
-  const { dpr } = sizeCanvas(canvas, data.depth, parentWidth);
+  const { dpr } = sizeCanvas(canvas, data.depth, cssWidth || (canvas.parentElement ? canvas.parentElement.clientWidth : canvas.width));
   const ctx = canvas.getContext('2d', { alpha: false });
   const W = canvas.width;
   const rowH = ROW_HEIGHT * dpr;
@@ -163,10 +163,15 @@ export function drawPane(canvas, pane, style) {
   return { rects, labels };
 }
 
+/** The canvas's CSS width as sizeCanvas set it (no layout read). */
+function cssWidthOf(canvas) {
+  return parseFloat(canvas.style.width) || canvas.clientWidth || canvas.width;
+}
+
 /** The item under a point (CSS pixels relative to the canvas), or -1. */
 export function hitTest(canvas, pane, x, y) {
   const { data } = pane;
-  const cssWidth = canvas.clientWidth || canvas.width;
+  const cssWidth = cssWidthOf(canvas);
   let L = Math.floor(y / ROW_HEIGHT);
   if (pane.inverted) L = data.depth - 1 - L;
   if (L < 0 || L >= data.depth) return -1;
@@ -187,7 +192,7 @@ export function hitTest(canvas, pane, x, y) {
 /** Where an item is drawn, in CSS pixels relative to the canvas: {x, y, width, height} (clipped to the view). */
 export function itemRect(canvas, pane, i) {
   const { data } = pane;
-  const cssWidth = canvas.clientWidth || canvas.width;
+  const cssWidth = cssWidthOf(canvas);
   const [t0, t1] = pane.range;
   const k = cssWidth / (t1 - t0);
   const x0 = Math.max(0, (data.start[i] - t0) * k);

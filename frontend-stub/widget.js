@@ -15,6 +15,20 @@ import { formatChange, formatPercent, formatShort, formatValue } from './format.
 const VIEWS = [['table', 'Top table'], ['graph', 'Flame graph'], ['both', 'Both']];
 const EXPLAIN_EVENT = 'flamegraph:explain-node';
 
+/** DOM writes that touch the document only when the value changes (a hover redraw then costs no layout). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+function setHidden(el, hidden) {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+function setClass(el, name) {
+  if (el.className !== name) el.className = name;
+}
+function setAttr(el, k, v) {
+  if (el.getAttribute(k) !== v) el.setAttribute(k, v);
+}
+
 function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
@@ -157,7 +171,6 @@ export function mountFlameGraph(container, options = {}) {
 
   // ------------------------------------------------------------------ redraw
   let tableKey = null;
-  let lastWidth = 0;
 
   function redraw() {
     const t0 = performance.now();
@@ -176,33 +189,38 @@ export function mountFlameGraph(container, options = {}) {
     window.__flamegraphStats = stats;
   }
 
+  let gradientScheme = '';
   function syncToolbar() {
     const has = !!state.data;
     root.classList.toggle('fg-has-data', has);
     root.classList.toggle('fg-diff', state.diff);
-    statusEl.hidden = state.phase === 'drawn';
-    statusEl.className = `fg-status fg-status-${state.phase}`;
-    statusEl.textContent = state.phase === 'drawn' ? '' : state.message;
-    for (const b of viewSwitch.children) b.setAttribute('aria-pressed', String(b.dataset.view === state.view));
-    body.className = `fg-body fg-view-${state.view}`;
-    tableEl.hidden = !has || state.view === 'graph';
-    graphEl.hidden = !has || state.view === 'table';
-    mainWrap.hidden = !!state.sandwich;
-    sandwichWrap.hidden = !state.sandwich;
+    setHidden(statusEl, state.phase === 'drawn');
+    setClass(statusEl, `fg-status fg-status-${state.phase}`);
+    setText(statusEl, state.phase === 'drawn' ? '' : state.message);
+    for (const b of viewSwitch.children) setAttr(b, 'aria-pressed', String(b.dataset.view === state.view));
+    setClass(body, `fg-body fg-view-${state.view}`);
+    setHidden(tableEl, !has || state.view === 'graph');
+    setHidden(graphEl, !has || state.view === 'table');
+    setHidden(mainWrap, !!state.sandwich);
+    setHidden(sandwichWrap, !state.sandwich);
 
     const m = panes.main.pane && panes.main.pane.matches;
-    matchedPill.hidden = !m;
-    if (m) matchedPill.textContent = `matched ${formatPercent(m.share)} of total`;
-    focusPill.hidden = state.focus < 0 || !!state.sandwich;
+    setHidden(matchedPill, !m);
+    if (m) setText(matchedPill, `matched ${formatPercent(m.share)} of total`);
+    setHidden(focusPill, state.focus < 0 || !!state.sandwich);
     if (state.focus >= 0 && state.data) {
-      focusPill.textContent = `${formatPercent(state.data.value[state.focus] / state.data.total)} of total ✕`;
+      setText(focusPill, `${formatPercent(state.data.value[state.focus] / state.data.total)} of total ✕`);
     }
-    sandwichPill.hidden = !state.sandwich;
-    if (state.sandwich) sandwichPill.textContent = `Sandwich: ${state.sandwich.name} ✕`;
-    resetBtn.disabled = !(state.focus >= 0 || state.sandwich || state.search.text);
+    setHidden(sandwichPill, !state.sandwich);
+    if (state.sandwich) setText(sandwichPill, `Sandwich: ${state.sandwich.name} ✕`);
+    const canReset = !!(state.focus >= 0 || state.sandwich || state.search.text);
+    if (resetBtn.disabled === canReset) resetBtn.disabled = !canReset;
 
-    legend.hidden = !state.diff;
-    legend.querySelector('.fg-legend-bar').style.backgroundImage = diffGradient(state.diffScheme);
+    setHidden(legend, !state.diff);
+    if (state.diff && gradientScheme !== state.diffScheme) {
+      gradientScheme = state.diffScheme;
+      legend.querySelector('.fg-legend-bar').style.backgroundImage = diffGradient(state.diffScheme);
+    }
 
     // Meta line: total, sample type, nodes, truncation.
     if (has) {
@@ -220,9 +238,9 @@ export function mountFlameGraph(container, options = {}) {
       const tr = d.truncation;
       if (tr && tr.sourceNodes > tr.nodes) nodes += ` of ${tr.sourceNodes.toLocaleString('en-US')} (smaller ones merged into "other")`;
       parts.push(nodes);
-      meta.textContent = parts.join(' · ');
+      setText(meta, parts.join(' · '));
     } else {
-      meta.textContent = '';
+      setText(meta, '');
     }
   }
 
@@ -267,11 +285,21 @@ export function mountFlameGraph(container, options = {}) {
       if (!p.pane) continue;
       p.pane.hover = state.hover.pane === key ? state.hover.item : -1;
       style.matches = p.pane.matches ? p.pane.matches.flags : null;
-      const r = drawPane(p.canvas, p.pane, style);
+      const r = drawPane(p.canvas, p.pane, style, paneWidth(p.canvas));
       stats.rects += r.rects;
       stats.labels += r.labels;
     }
-    lastWidth = graphEl.clientWidth;
+  }
+
+  // Canvas widths come from the ResizeObserver; layout is read only when a pane was hidden or resized.
+  const widths = new Map();
+  function paneWidth(canvas) {
+    let w = widths.get(canvas);
+    if (!w) {
+      w = canvas.parentElement.clientWidth;
+      if (w) widths.set(canvas, w);
+    }
+    return w;
   }
 
   // ------------------------------------------------------------------ state changes
@@ -462,10 +490,20 @@ export function mountFlameGraph(container, options = {}) {
     else if (ev.key === 'Escape' && ev.target === root) setFocus(-1);
   });
 
-  const resizeObserver = new ResizeObserver(() => {
-    if (graphEl.clientWidth !== lastWidth && state.data) redraw();
+  const resizeObserver = new ResizeObserver((entries) => {
+    let changed = false;
+    for (const e of entries) {
+      const canvas = e.target.firstElementChild;
+      const w = Math.floor(e.contentRect.width);
+      if (widths.get(canvas) !== w) {
+        if (w) widths.set(canvas, w);
+        else widths.delete(canvas);
+        changed = true;
+      }
+    }
+    if (changed && state.data) redraw();
   });
-  resizeObserver.observe(graphEl);
+  for (const wrap of root.querySelectorAll('.fg-canvas-wrap')) resizeObserver.observe(wrap);
 
   // ------------------------------------------------------------------ loading
   function fail(err) {
@@ -502,47 +540,58 @@ export function mountFlameGraph(container, options = {}) {
     return info.sampleTypes.findIndex((t) => t.type === st.type && t.unit === st.unit);
   }
 
+  // The graph is drawn as soon as its own request answers; the top table (from the flame graph until the server's
+  // rows arrive) and the sample types follow. Requests go one after another so that a large upload is not sent
+  // three times at once. root.dataset.complete turns "1" when every request of a load has settled.
   async function load(source, sampleType, label) {
     const seq = ++state.loadSeq;
     state.source = source;
     state.label = label || '';
     state.phase = 'loading';
     state.message = 'Loading…';
+    root.dataset.complete = '0';
     closeMenu();
     hideTooltip();
     redraw();
     const st = sampleType >= 0 ? { sampleType } : {};
     const fetchJSON = opts.fetchJSON;
+    const current = () => seq === state.loadSeq;
     try {
       if (!fetchJSON) throw new Error('no fetchJSON given to the widget');
-      let result;
-      let top = null;
-      let info = state.info;
-      if (source.kind === 'diff') {
-        const [d, i] = await Promise.all([
-          fetchJSON('/diff', { baseline: source.baseline, comparison: source.comparison, format: 'levels', maxNodes: opts.maxNodes, ...st }),
-          sampleType >= 0 && info ? Promise.resolve(info) : fetchJSON('/info', { profile: source.baseline }).catch(() => null),
-        ]);
-        result = d;
-        info = i;
-      } else {
-        const [f, t, i] = await Promise.all([
-          fetchJSON('/flamegraph', { profile: source.profile, maxNodes: opts.maxNodes, ...st }),
-          fetchJSON('/top', { profile: source.profile, limit: opts.topLimit, ...st }).catch(() => null),
-          sampleType >= 0 && info ? Promise.resolve(info) : fetchJSON('/info', { profile: source.profile }).catch(() => null),
-        ]);
-        result = f;
-        top = t;
-        info = i;
+      const known = sampleType >= 0 && state.info ? state.info : null;
+      const result = source.kind === 'diff'
+        ? await fetchJSON('/diff', { baseline: source.baseline, comparison: source.comparison, format: 'levels', maxNodes: opts.maxNodes, ...st })
+        : await fetchJSON('/flamegraph', { profile: source.profile, maxNodes: opts.maxNodes, ...st });
+      if (!current()) return;
+      setInfo(known, result);
+      show(result, { top: null, label });
+      if (source.kind !== 'diff') {
+        const top = await fetchJSON('/top', { profile: source.profile, limit: opts.topLimit, ...st }).catch(() => null);
+        if (!current()) return;
+        if (top && Array.isArray(top.rows)) {
+          state.top = top;
+          state.rows = singleRows(state.data, top);
+          tableKey = null;
+          redraw();
+        }
       }
-      if (seq !== state.loadSeq) return;
-      state.info = info;
-      state.sampleTypes = info && Array.isArray(info.sampleTypes) ? info.sampleTypes : [];
-      state.sampleTypeIndex = sampleTypeIndex(info, result.sampleType);
-      show(result, { top, label });
+      if (!known) {
+        const info = await fetchJSON('/info', { profile: source.kind === 'diff' ? source.baseline : source.profile }).catch(() => null);
+        if (!current()) return;
+        setInfo(info, result);
+        syncSelects();
+      }
     } catch (err) {
-      if (seq === state.loadSeq) fail(err);
+      if (current()) fail(err);
+    } finally {
+      if (current()) root.dataset.complete = '1';
     }
+  }
+
+  function setInfo(info, result) {
+    state.info = info;
+    state.sampleTypes = info && Array.isArray(info.sampleTypes) ? info.sampleTypes : [];
+    state.sampleTypeIndex = sampleTypeIndex(info, result && result.sampleType);
   }
 
   redraw();
@@ -567,9 +616,9 @@ export function mountFlameGraph(container, options = {}) {
     /** Shows results directly: a profile.flamegraph / profile.diff result ({flamegraph} or {frame}). */
     setData(result, { top = null, info = null, label = '' } = {}) {
       state.source = { kind: 'data' };
-      state.info = info;
-      state.sampleTypes = info && info.sampleTypes ? info.sampleTypes : [];
-      state.sampleTypeIndex = sampleTypeIndex(info, result && result.sampleType);
+      state.loadSeq++;
+      setInfo(info, result);
+      root.dataset.complete = '1';
       try {
         show(result, { top, label });
       } catch (err) {

@@ -186,12 +186,13 @@ def ancestors(nodes, n):
     return out
 
 
-def search_share(nodes, query):
-    q = query.lower()
+def search_share(nodes, query, exact=False):
+    q = query if exact else query.lower()
+    hit = (lambda name: name == q) if exact else (lambda name: q in name.lower())
     total = nodes[0]["value"]
     matched = 0
     for n in nodes:
-        if q in n["name"].lower() and not any(q in a["name"].lower() for a in ancestors(nodes, n)):
+        if hit(n["name"]) and not any(hit(a["name"]) for a in ancestors(nodes, n)):
             matched += n["value"]
     return matched / total
 
@@ -250,6 +251,7 @@ def main():
     be = Backend(args.backend)
     index = {"profiles": {}, "diffs": {}}
     levels = {}
+    infos = {}
     try:
         for name, rel in PROFILES.items():
             path = os.path.join(args.shared, rel[len("@shared/"):]) if rel.startswith("@shared/") else os.path.join(REPO, rel)
@@ -276,7 +278,12 @@ def main():
                     entry["files"]["flamegraph"] = f"{name}.flamegraph{suffix}.json"
                     entry["files"]["top"] = f"{name}.top{suffix}.json"
                     levels[name] = (fg, top)
+            if name == "go-cpu-fib":
+                frame = be.call("profile.flamegraph", {"profile": prof, "maxNodes": MAX_NODES, "format": "dataframe"})
+                write(f"{name}.dataframe.json", frame)
+                entry["files"]["dataframe"] = f"{name}.dataframe.json"
             index["profiles"][name] = entry
+            infos[name] = info
         for key, (a, b) in DIFFS.items():
             pa = os.path.join(REPO, PROFILES[a])
             pb = os.path.join(REPO, PROFILES[b])
@@ -289,7 +296,7 @@ def main():
     finally:
         be.close()
     write("index.json", index)
-    write("expectations.json", expectations(levels), pretty=True)
+    write("expectations.json", expectations(levels, infos), pretty=True)
 
 
 def b64(path):
@@ -305,7 +312,7 @@ def write(name, obj, pretty=False):
         f.write("\n")
 
 
-def expectations(levels):
+def expectations(levels, infos):
     fib, fib_top = levels["go-cpu-fib"]
     fib_nodes = decode_levels(fib["flamegraph"])
     heap_nodes = decode_levels(levels["go-heap"][0]["flamegraph"])
@@ -356,12 +363,16 @@ def expectations(levels):
             "sampleType": fib["sampleType"],
             "rootTotal": fib_nodes[0]["value"],
             "topFunction": fib_top["rows"][0]["name"],
+            "topFunctionExactShare": search_share(fib_nodes, fib_top["rows"][0]["name"], exact=True),
+            "topByTotal": max(fib_top["rows"], key=lambda r: (r["cum"], r["name"]))["name"],
+            "nodes": len(fib_nodes),
             "focus": "math/big.nat.add",
             "focusShare": widest(fib_nodes, "math/big.nat.add")["value"] / fib_nodes[0]["value"],
             "search": {"query": "big.nat", "share": search_share(fib_nodes, "big.nat"),
                        "matchedNames": sorted({n["name"] for n in fib_nodes if "big.nat" in n["name"].lower()})},
             "sandwich": {"name": fib_sandwich, "callers": canon(sw["callers"]), "callees": canon(sw["callees"])},
-            "otherSampleType": {"index": 0, "type": "samples", "unit": "count"},
+            "otherSampleType": {"index": 0, "type": "samples", "unit": "count", "total": infos["go-cpu-fib"]["totals"][0]},
+            "dataframe": "go-cpu-fib.dataframe.json",
         },
         "colors": {
             "profiles": ["service-base", "service-regex"],
@@ -369,6 +380,7 @@ def expectations(levels):
             "sameFunction": common[0],
             "differentPackages": [first, second],
         },
+        "bytes": {"profile": "go-heap", "file": PROFILES["go-heap"]},
         "hostile": {"profile": "hostile", "file": PROFILES["hostile"], "names": HOSTILE_NAMES,
                     "nodes": len(host_nodes)},
         "large": {"profile": "large", "file": PROFILES["large"], "nodes": len(large_nodes),
