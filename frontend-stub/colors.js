@@ -163,6 +163,15 @@ export function diffPercent(valueLeft, valueRight, totalLeft, totalRight) {
   return Math.max(-100, Math.min(100, ((right - left) / left) * 100));
 }
 
+/** The relative change of a share in percent, unclamped (Infinity when it grew from zero); for tables and tooltips. */
+export function relativeChange(valueLeft, valueRight, totalLeft, totalRight) {
+  if (totalLeft <= 0 || totalRight <= 0) return 0;
+  const left = valueLeft / totalLeft;
+  const right = valueRight / totalRight;
+  if (left === 0) return right > 0 ? Infinity : 0;
+  return ((right - left) / left) * 100;
+}
+
 /** The colour for a relative change in percent (-100 .. +100), linear through grey. */
 export function colorByDiff(percent, scheme = 'default') {
   const [lo, mid, hi] = (DIFF_SCHEMES[scheme] || DIFF_SCHEMES.default).colors;

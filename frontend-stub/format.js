@@ -15,15 +15,22 @@ function trim(x, digits) {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
+/** Three significant digits, trailing zeros trimmed: 46.76 -> "46.8", 1.918 -> "1.92", 310 -> "310". */
+function sig3(x) {
+  const a = Math.abs(x);
+  return trim(x, a >= 100 ? 0 : a >= 10 ? 1 : 2);
+}
+
 export function formatDuration(ns) {
   const a = Math.abs(ns);
-  if (a < 1e3) return `${trim(ns, 0)} ns`;
-  if (a < 1e6) return `${trim(ns / 1e3, a < 1e4 ? 2 : 1)} µs`;
-  if (a < 1e9) return `${trim(ns / 1e6, a < 1e7 ? 2 : 1)} ms`;
-  if (a < 60e9) return `${trim(ns / 1e9, 2)} s`;
-  if (a < 3600e9) return `${trim(ns / 60e9, 2)} min`;
-  if (a < 86400e9) return `${trim(ns / 3600e9, 2)} h`;
-  return `${trim(ns / 86400e9, 2)} day`;
+  if (a === 0) return '0';
+  if (a < 1e3) return `${sig3(ns)} ns`;
+  if (a < 1e6) return `${sig3(ns / 1e3)} µs`;
+  if (a < 1e9) return `${sig3(ns / 1e6)} ms`;
+  if (a < 60e9) return `${sig3(ns / 1e9)} s`;
+  if (a < 3600e9) return `${sig3(ns / 60e9)} min`;
+  if (a < 86400e9) return `${sig3(ns / 3600e9)} h`;
+  return `${sig3(ns / 86400e9)} day`;
 }
 
 export function formatBytes(b) {
@@ -35,7 +42,8 @@ export function formatBytes(b) {
     v /= 1024;
     i++;
   }
-  return `${b < 0 ? '-' : ''}${i === 0 ? trim(v, 0) : trim(v, v < 10 ? 2 : 1)} ${units[i]}`;
+  if (a === 0) return '0';
+  return `${b < 0 ? '-' : ''}${i === 0 ? trim(v, 0) : sig3(v)} ${units[i]}`;
 }
 
 export function formatCount(n) {
@@ -65,8 +73,9 @@ export function formatPercent(share, digits = 2) {
   return `${trim(share * 100, digits)}%`;
 }
 
-/** A signed relative change in percent ("+12.3%", "-100%"). */
+/** A signed relative change in percent ("+12.3%", "-100%", "+633%"); growth from zero is "from 0". */
 export function formatChange(percent) {
+  if (percent === Infinity) return 'from 0';
   if (!Number.isFinite(percent)) return '–';
   const s = trim(Math.abs(percent), Math.abs(percent) < 10 ? 2 : 1);
   return `${percent > 0 ? '+' : percent < 0 ? '-' : ''}${s}%`;

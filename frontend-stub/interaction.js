@@ -4,7 +4,7 @@
 
 import { h, setChildren } from './dom.js';
 import { hitTest } from './render.js';
-import { diffPercent } from './colors.js';
+import { relativeChange } from './colors.js';
 import { formatChange, formatPercent, formatValue, unitKind, formatCount } from './format.js';
 
 /**
@@ -68,7 +68,7 @@ export function tooltipContent(data, i, unit) {
   const selfLeft = data.self[i] - selfRight;
   const tl = data.totalLeft;
   const tr = data.totalRight;
-  const change = diffPercent(left, right, tl, tr);
+  const change = relativeChange(left, right, tl, tr);
   const status = left === 0 && right > 0 ? 'new' : right === 0 && left > 0 ? 'removed' : '';
   const table = h('table', { class: 'fg-tip-rows diff' },
     h('thead', null, h('tr', null, h('th'), h('th', null, 'Baseline'), h('th', null, 'Comparison'), h('th', null, 'Diff'))),

@@ -4,7 +4,7 @@
 
 import { h, setChildren } from './dom.js';
 import { functionTotals } from './data.js';
-import { diffPercent } from './colors.js';
+import { relativeChange } from './colors.js';
 import { formatChange, formatPercent, formatValue } from './format.js';
 
 const MAX_ROWS = 500;
@@ -41,7 +41,7 @@ export function diffRows(data) {
     const status = totalLeft === 0 ? 'new' : totalRight === 0 ? 'removed' : '';
     const baseline = tl > 0 ? selfLeft / tl : 0;
     const comparison = tr > 0 ? selfRight / tr : 0;
-    const change = status === 'new' ? 100 : status === 'removed' ? -100 : diffPercent(selfLeft, selfRight, tl, tr);
+    const change = status === 'new' ? Infinity : status === 'removed' ? -100 : relativeChange(selfLeft, selfRight, tl, tr);
     rows.push({ name: data.names[k], baseline, comparison, change, status, delta: comparison - baseline });
   }
   return rows;
@@ -73,7 +73,7 @@ export function renderTable(el, opts) {
   rows.sort((a, b) => {
     const x = a[sort.key];
     const y = b[sort.key];
-    let c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+    let c = typeof x === 'string' ? x.localeCompare(y) : x === y ? 0 : x < y ? -1 : 1;
     if (c === 0 && sort.key === 'change') c = a.delta - b.delta;
     if (c === 0) return a.name < b.name ? -1 : 1;
     return c * dir;
@@ -90,9 +90,9 @@ export function renderTable(el, opts) {
   for (const r of shown) {
     const tr = h('tr', { class: r.name === opts.selected ? 'selected' : null, tabindex: '0' });
     tr.dataset.name = r.name; // dataset assignment is text, never markup
-    const symbol = h('td', { class: 'symbol', title: r.name }, r.name);
+    const symbol = h('td', { class: 'symbol', title: r.name }, h('div', { class: 'sym' }, h('span', { class: 'sym-name' }, r.name)));
     if (opts.diff) {
-      if (r.status) symbol.append(' ', h('span', { class: `badge ${r.status}` }, r.status));
+      if (r.status) symbol.firstChild.append(h('span', { class: `badge ${r.status}` }, r.status));
       tr.append(
         symbol,
         h('td', { class: 'num' }, formatPercent(r.baseline)),

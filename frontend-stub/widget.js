@@ -5,7 +5,7 @@
 
 import { fromResponse, searchMatches, itemAt } from './data.js';
 import { drawPane, itemRect, THEMES } from './render.js';
-import { colorByDiff, colorByPackage, colorByValue, diffGradient, diffPercent, mix, rgbCss, DIFF_SCHEMES } from './colors.js';
+import { colorByDiff, colorByPackage, colorByValue, diffGradient, diffPercent, mix, relativeChange, rgbCss, DIFF_SCHEMES } from './colors.js';
 import { attachPointer, copyText, debounce, openMenu, placeNear, tooltipContent, wireMenu } from './interaction.js';
 import { buildSandwich, levelsOf } from './sandwich.js';
 import { diffRows, renderTable, singleRows, wireTable } from './table.js';
@@ -145,7 +145,7 @@ export function mountFlameGraph(container, options = {}) {
       if (!data.diff) return `${name} (${formatShort(data.value[i], unit)})`;
       const right = data.valueRight[i];
       const left = data.value[i] - right;
-      const tag = left === 0 ? 'new' : right === 0 ? 'removed' : formatChange(diffPercent(left, right, main.totalLeft, main.totalRight));
+      const tag = left === 0 ? 'new' : right === 0 ? 'removed' : formatChange(relativeChange(left, right, main.totalLeft, main.totalRight));
       return `${name} (${tag})`;
     };
     return { data, inverted, range: [0, data.total || 1], focusLevel: 0, hover: -1, fills, fillsAncestor, labels: new Array(data.n), makeLabel, unit, matches: null };

@@ -540,3 +540,20 @@ def test_restart_banner(page, standin):
     page.shot("13-restart-banner.png")
     page.js("document.querySelector('[data-banner=restart] .banner-close').click()")
     assert page.js("return document.querySelector('[data-banner=restart]')") is None
+
+
+def test_dropping_two_files_opens_their_diff(page):
+    import base64
+    d = page.expect["diff"]
+    files = [(os.path.basename(p), base64.b64encode(open(resolve(p), "rb").read()).decode()) for p in (d["baseline"], d["comparison"])]
+    page.js("""
+        const dt = new DataTransfer();
+        for (const [name, b64] of arguments[0]) {
+          const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+          dt.items.add(new File([bytes], name, {type: 'application/gzip'}));
+        }
+        document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+    """, files)
+    page.wait_drawn(f"{files[0][0]} → {files[1][0]}")
+    assert page.js("return document.querySelector('.fg-widget').classList.contains('fg-diff')")
+    assert page.js("return document.getElementById('tab-diff').getAttribute('aria-selected')") == "true"
