@@ -117,6 +117,8 @@ function assemble(cols, names, meta) {
     totalRight,
     totalLeft: total - totalRight,
     diff,
+    // Pyroscope's and Grafana's graphs start with one synthetic root ("total"): not a function, never a match.
+    virtualRoot: meta.virtualRoot !== false && depth > 0 && levelOffsets[1] === 1,
     sampleType: meta.sampleType || { type: '', unit: '' },
     truncation: meta.truncation || null,
   };
@@ -241,6 +243,7 @@ export function fromDataFrame(frame, meta = {}) {
 export function fromTree(root, meta = {}) {
   const table = nameTable();
   const diff = !!meta.diff;
+  meta = { ...meta, virtualRoot: false };
   const cols = [];
   let frontier = [{ node: root, start: 0 }];
   while (frontier.length) {
@@ -337,9 +340,10 @@ export function searchMatches(data, query, exact) {
   const covered = new Uint8Array(data.n);
   let matched = 0;
   let matchedRight = 0;
-  for (let i = 0; i < data.n; i++) {
+  const skip = data.virtualRoot ? 1 : 0; // the synthetic root matches nothing
+  for (let i = skip; i < data.n; i++) {
     const p = data.parent[i];
-    const inherited = p >= 0 && (covered[p] || flags[data.nameId[p]]);
+    const inherited = p >= skip && (covered[p] || flags[data.nameId[p]]);
     covered[i] = inherited ? 1 : 0;
     if (!inherited && flags[data.nameId[i]]) {
       matched += data.value[i];

@@ -114,7 +114,7 @@ export function drawPane(canvas, pane, style, cssWidth) {
         i = j;
         continue;
       }
-      const matched = !matches || matches[nameId[i]] === 1;
+      const matched = !matches || (matches[nameId[i]] === 1 && !(L === 0 && data.virtualRoot));
       setFill(!matched ? theme.muted : ancestor ? pane.fillsAncestor[i] : fills[i]);
       const left = Math.max(x0, 0);
       const right = Math.min(x0 + w, W);

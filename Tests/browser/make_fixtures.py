@@ -192,7 +192,9 @@ def search_share(nodes, query, exact=False):
     total = nodes[0]["value"]
     matched = 0
     for n in nodes:
-        if hit(n["name"]) and not any(hit(a["name"]) for a in ancestors(nodes, n)):
+        if n["parent"] is None:
+            continue  # the synthetic root "total" is no function
+        if hit(n["name"]) and not any(hit(a["name"]) for a in ancestors(nodes, n) if a["parent"] is not None):
             matched += n["value"]
     return matched / total
 
