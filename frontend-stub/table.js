@@ -7,7 +7,7 @@ import { functionTotals } from './data.js';
 import { relativeChange } from './colors.js';
 import { formatChange, formatPercent, formatValue } from './format.js';
 
-const MAX_ROWS = 500;
+const MAX_ROWS = 200;
 
 /** Rows for a single profile: from `profile.top` rows, else from the flame graph. */
 export function singleRows(data, top) {

@@ -65,7 +65,7 @@ export function mountFlameGraph(container, options = {}) {
     explain: !!opts.explain,
     loadSeq: 0,
   };
-  const stats = { lastRedrawMs: 0, lastDrawMs: 0, maxRedrawMs: 0, redraws: 0, nodes: 0, rects: 0, labels: 0, loadToDrawnMs: null, lastCopied: null };
+  const stats = { lastRedrawMs: 0, lastDrawMs: 0, maxRedrawMs: 0, redraws: 0, nodes: 0, rects: 0, labels: 0, buildMs: 0, firstRedrawMs: 0, loadToDrawnMs: null, lastCopied: null };
   let loadStarted = 0;
 
   // ------------------------------------------------------------------ DOM
@@ -179,6 +179,7 @@ export function mountFlameGraph(container, options = {}) {
     const t1 = performance.now();
     drawCanvases();
     const t2 = performance.now();
+    stats.lastSyncMs = t1 - t0;
     stats.lastDrawMs = t2 - t1;
     stats.lastRedrawMs = t2 - t0;
     if (state.phase === 'drawn') stats.maxRedrawMs = Math.max(stats.maxRedrawMs, stats.lastRedrawMs);
@@ -194,6 +195,7 @@ export function mountFlameGraph(container, options = {}) {
     const has = !!state.data;
     root.classList.toggle('fg-has-data', has);
     root.classList.toggle('fg-diff', state.diff);
+    root.classList.toggle('fg-colorblind', state.diff && state.diffScheme === 'colorBlind');
     setHidden(statusEl, state.phase === 'drawn');
     setClass(statusEl, `fg-status fg-status-${state.phase}`);
     setText(statusEl, state.phase === 'drawn' ? '' : state.message);
@@ -513,7 +515,9 @@ export function mountFlameGraph(container, options = {}) {
   }
 
   function show(result, { top = null, label = state.label } = {}) {
+    const t0 = performance.now();
     const data = fromResponse(result);
+    stats.buildMs = performance.now() - t0;
     state.data = data;
     state.diff = data.diff;
     state.top = top;
@@ -529,6 +533,8 @@ export function mountFlameGraph(container, options = {}) {
     rebuildPanes();
     syncSelects();
     redraw();
+    stats.firstRedrawMs = stats.lastRedrawMs;
+    stats.firstDrawMs = stats.lastDrawMs;
     if (loadStarted) {
       stats.loadToDrawnMs = performance.now() - loadStarted;
       loadStarted = 0;
