@@ -64,7 +64,7 @@ let package = Package(
         // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip.
         .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
-        .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),

@@ -1,3 +1,4 @@
+import JSONCore
 import ProtoPprof
 
 /// How an SVG flame graph is drawn.

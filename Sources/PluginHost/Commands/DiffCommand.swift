@@ -29,7 +29,7 @@ struct DiffCommand: AsyncParsableCommand {
     @Flag(help: "Scale the baseline to the comparison's total (pprof -normalize).")
     var normalize = false
 
-    @Option(help: "table, tsv (every function), levels (Pyroscope FlameGraphDiff), dataframe (Grafana diff) or folded (stack left right).")
+    @Option(help: "table, tsv (every function), levels (Pyroscope FlameGraphDiff), dataframe (Grafana diff), folded (stack left right) or svg (interactive).")
     var format: DiffFormat = .table
 
     @OptionGroup var nodes: NodeLimitOption
@@ -72,6 +72,8 @@ struct DiffCommand: AsyncParsableCommand {
             writeStdout(bytes)
         case .folded:
             writeStdout(FoldedExport.bytes(result.diff.normalized(normalization)))
+        case .svg:
+            writeStdout(SVGExport.svg(result.graph!))
         }
     }
 }

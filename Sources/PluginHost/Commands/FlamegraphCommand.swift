@@ -8,14 +8,14 @@ extension FlamegraphFormat: ExpressibleByArgument {}
 struct FlamegraphCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flamegraph",
-        abstract: "Build a flame graph: Pyroscope levels JSON, Grafana data-frame JSON, or folded stacks.")
+        abstract: "Build a flame graph: Pyroscope levels JSON, Grafana data-frame JSON, folded stacks, or an interactive SVG.")
 
     @Argument(help: "A pprof profile (gzip or raw protobuf).")
     var file: String
 
     @OptionGroup var profileOptions: ProfileOptions
 
-    @Option(help: "levels (Pyroscope FlameGraph), dataframe (Grafana flame graph panel) or folded (never cut).")
+    @Option(help: "levels (Pyroscope FlameGraph), dataframe (Grafana flame graph panel), folded (never cut) or svg (interactive, self-contained).")
     var format: FlamegraphFormat = .levels
 
     @OptionGroup var nodes: NodeLimitOption
@@ -29,7 +29,7 @@ struct FlamegraphCommand: AsyncParsableCommand {
         timer.mark("read+decode+tree+graph (\(result.tree.nodeCount) nodes)")
         defer { timer.mark("export+write") }
         var bytes = result.bytes
-        if format != .folded { bytes.append(UInt8(ascii: "\n")) }
+        if format == .levels || format == .dataframe { bytes.append(UInt8(ascii: "\n")) }
         writeStdout(bytes)
     }
 }

@@ -5,12 +5,12 @@ import ProtoPprof
 
 /// Output formats of `profile.flamegraph`.
 public enum FlamegraphFormat: String, CaseIterable, Sendable {
-    case levels, dataframe, folded
+    case levels, dataframe, folded, svg
 }
 
 /// Output formats of `profile.diff`.
 public enum DiffFormat: String, CaseIterable, Sendable {
-    case table, tsv, levels, dataframe, folded
+    case table, tsv, levels, dataframe, folded, svg
 }
 
 extension Params {
@@ -191,6 +191,7 @@ public struct FlamegraphResult: Sendable {
         case .folded: return FoldedExport.bytes(tree)
         case .levels: return FlameGraphLevels(graph!).json()
         case .dataframe: return DataFrameExport.json(graph!)
+        case .svg: return SVGExport.svg(graph!)
         }
     }
 }
@@ -229,6 +230,9 @@ public enum FlamegraphMethod: ServiceMethod {
             result["truncation"] = truncation(r.graph!)
         case .dataframe:
             result["frame"] = .encoded(r.bytes)
+            result["truncation"] = truncation(r.graph!)
+        case .svg:
+            result["svg"] = .string(String(decoding: r.bytes, as: UTF8.self))
             result["truncation"] = truncation(r.graph!)
         }
         return .object(result)
@@ -304,7 +308,7 @@ public enum DiffMethod: ServiceMethod {
             var result = DiffResult(request: request, diff: diff)
             switch request.format {
             case .table, .tsv: result.table = ChangeTable(diff, normalization: request.normalization)
-            case .levels, .dataframe: result.graph = DiffFlameGraph(diff: diff, maxNodes: request.maxNodes, normalization: request.normalization)
+            case .levels, .dataframe, .svg: result.graph = DiffFlameGraph(diff: diff, maxNodes: request.maxNodes, normalization: request.normalization)
             case .folded: break
             }
             return result
@@ -331,6 +335,8 @@ public enum DiffMethod: ServiceMethod {
             result["flamegraph"] = .encoded(FlameGraphDiffLevels(r.graph!).json())
         case .dataframe:
             result["frame"] = .encoded(DataFrameExport.json(r.graph!))
+        case .svg:
+            result["svg"] = .string(String(decoding: SVGExport.svg(r.graph!), as: UTF8.self))
         case .folded:
             result["folded"] = .string(String(decoding: FoldedExport.bytes(diff.normalized(request.normalization)), as: UTF8.self))
         }
