@@ -87,7 +87,9 @@ public enum HTTPClient {
     }
 
     /// The whole response: status, headers and body.
-    public static func send(_ request: HTTPRequest) async throws(HTTPError) -> (status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+    public static func send(_ request: HTTPRequest) async throws(HTTPError) -> (
+        status: Int, headers: [(name: String, value: String)], body: [UInt8]
+    ) {
         var status = 0
         var headers: [(name: String, value: String)] = []
         var body: [UInt8] = []
@@ -180,13 +182,17 @@ private final class Transfer: @unchecked Sendable {
         _ = CCurlShim_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
         _ = CCurlShim_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
         _ = CCurlShim_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.totalTimeout))
-        _ = CCurlShim_setopt_callback(easy, CURLOPT_WRITEFUNCTION, { data, size, count, user in
-            Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue().body(data, size * count)
-        })
+        _ = CCurlShim_setopt_callback(
+            easy, CURLOPT_WRITEFUNCTION,
+            { data, size, count, user in
+                Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue().body(data, size * count)
+            })
         _ = CCurlShim_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
-        _ = CCurlShim_setopt_callback(easy, CURLOPT_HEADERFUNCTION, { data, size, count, user in
-            Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue().header(data, size * count)
-        })
+        _ = CCurlShim_setopt_callback(
+            easy, CURLOPT_HEADERFUNCTION,
+            { data, size, count, user in
+                Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue().header(data, size * count)
+            })
         _ = CCurlShim_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
 
         guard let handle = curl_multi_init() else {
@@ -256,7 +262,11 @@ private final class Transfer: @unchecked Sendable {
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             headers = []
         } else if let colon = line.firstIndex(of: ":") {
-            headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (
+                    String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                    String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                ))
         }
         return count
     }

@@ -1,4 +1,3 @@
-
 /// A JSON value. Objects keep their keys in a dictionary and are written with sorted keys, so output is
 /// deterministic; `.encoded` carries JSON that an exporter already wrote, to avoid a second pass.
 public enum JSONValue: Sendable, Equatable {
@@ -132,7 +131,7 @@ public struct JSONParser {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): return try number()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw fail("unexpected character")
         }
     }
@@ -140,7 +139,7 @@ public struct JSONParser {
     private mutating func literal(_ word: StaticString) throws(JSONParseError) {
         let n = word.utf8CodeUnitCount
         guard i + n <= bytes.count else { throw fail("unexpected end of input") }
-        for k in 0 ..< n where bytes[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
+        for k in 0..<n where bytes[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
         i += n
     }
 
@@ -207,7 +206,7 @@ public struct JSONParser {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: bytes[start ..< i])
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<i])
                 i += 1
                 guard let s = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
                 return s
@@ -216,7 +215,7 @@ public struct JSONParser {
             if b < 0x20 { throw fail("control character in string") }
             i += 1
         }
-        var out: [UInt8] = Array(bytes[start ..< i])
+        var out: [UInt8] = Array(bytes[start..<i])
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
@@ -245,15 +244,15 @@ public struct JSONParser {
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
-                if (0xD800 ..< 0xDC00).contains(scalar) {
+                if (0xD800..<0xDC00).contains(scalar) {
                     guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
                         throw fail("unpaired surrogate")
                     }
                     i += 2
                     let low = try hex4()
-                    guard (0xDC00 ..< 0xE000).contains(low) else { throw fail("unpaired surrogate") }
+                    guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate") }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00 ..< 0xE000).contains(scalar) {
+                } else if (0xDC00..<0xE000).contains(scalar) {
                     throw fail("unpaired surrogate")
                 }
                 out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
@@ -266,13 +265,13 @@ public struct JSONParser {
     private mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
         var v: UInt32 = 0
-        for _ in 0 ..< 4 {
+        for _ in 0..<4 {
             let c = bytes[i]
             v <<= 4
             switch c {
-            case UInt8(ascii: "0") ... UInt8(ascii: "9"): v |= UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a") ... UInt8(ascii: "f"): v |= UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A") ... UInt8(ascii: "F"): v |= UInt32(c - UInt8(ascii: "A") + 10)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v |= UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v |= UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v |= UInt32(c - UInt8(ascii: "A") + 10)
             default: throw fail("invalid \\u escape")
             }
             i += 1
@@ -283,18 +282,18 @@ public struct JSONParser {
     private mutating func number() throws(JSONParseError) -> JSONValue {
         let start = i
         if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[i]) else { throw fail("invalid number") }
+        guard i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) else { throw fail("invalid number") }
         if bytes[i] == UInt8(ascii: "0") {
             i += 1
         } else {
-            while i < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
+            while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
         }
         var isInteger = true
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             isInteger = false
             i += 1
             let digits = i
-            while i < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
+            while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
             if i == digits { throw fail("invalid number") }
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
@@ -302,10 +301,10 @@ public struct JSONParser {
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             let digits = i
-            while i < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
+            while i < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) { i += 1 }
             if i == digits { throw fail("invalid number") }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< i]), as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw fail("invalid number") }
         return .double(d)

@@ -1,4 +1,5 @@
 import JSONCore
+
 /// Requests in flight: admission under the concurrency bound, cancellation by id, draining at exit.
 public actor InFlightRequests {
     public let limit: Int

@@ -1,9 +1,10 @@
-import JSONCore
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import Foundation
+import JSONCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What the reader delivers: a complete line (without its newline), a line that was over the size limit
 /// (its bytes were skipped, not buffered), or the end of input.
@@ -30,7 +31,7 @@ public struct LineFramer {
             let rest = UnsafeRawBufferPointer(rebasing: chunk[start...])
             let newline = memchr(rest.baseAddress!, 0x0A, rest.count)
             let end = newline.map { rest.baseAddress!.distance(to: UnsafeRawPointer($0)) + start } ?? chunk.count
-            let piece = UnsafeRawBufferPointer(rebasing: chunk[start ..< end])
+            let piece = UnsafeRawBufferPointer(rebasing: chunk[start..<end])
             if skipping {
                 skippedBytes += piece.count
             } else if current.count + piece.count > maxLineBytes {
@@ -99,7 +100,7 @@ public final class LineReader: @unchecked Sendable {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
-            let events = buffer.withUnsafeBytes { framer.feed(UnsafeRawBufferPointer(rebasing: $0[0 ..< n])) }
+            let events = buffer.withUnsafeBytes { framer.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             for event in events { deliver(event) }
         }
         for event in framer.finish() { deliver(event) }

@@ -1,4 +1,5 @@
 import JSONCore
+
 /// A JSON-RPC request id: a string, a number or null.
 public enum RequestID: Hashable, Sendable, CustomStringConvertible {
     case string(String)

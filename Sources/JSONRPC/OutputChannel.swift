@@ -1,6 +1,7 @@
 import JSONCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The only writer of protocol output. Each message is one line written with complete write calls inside

@@ -69,7 +69,9 @@ public final class Server: Sendable {
     public let logger: Logger
     public let recorder: TrafficRecorder?
 
-    public init(options config: ServerOptions, handler: any RPCHandler, output: OutputChannel, logger: Logger, recorder: TrafficRecorder? = nil) {
+    public init(
+        options config: ServerOptions, handler: any RPCHandler, output: OutputChannel, logger: Logger, recorder: TrafficRecorder? = nil
+    ) {
         self.config = config
         self.output = output
         self.logger = logger
@@ -80,7 +82,8 @@ public final class Server: Sendable {
 
     /// Serves until `exit`, end of input or SIGTERM; returns the process exit status.
     public func run(reader: LineReader) async -> Int32 {
-        logger.info("serving JSON-RPC on stdio", metadata: ["maxConcurrent": "\(config.maxConcurrent)", "maxLineBytes": "\(config.maxLineBytes)"])
+        logger.info(
+            "serving JSON-RPC on stdio", metadata: ["maxConcurrent": "\(config.maxConcurrent)", "maxLineBytes": "\(config.maxLineBytes)"])
         reader.start()
         for await event in reader.events {
             reader.consumed()
@@ -251,7 +254,9 @@ public final class Server: Sendable {
         case .success:
             logger.debug("request done", metadata: ["method": "\(method)", "id": "\(id?.description ?? "-")", "ms": "\(ms)"])
         case .failure(let error):
-            logger.info("request failed", metadata: ["method": "\(method)", "id": "\(id?.description ?? "-")", "code": "\(error.code)", "ms": "\(ms)"])
+            logger.info(
+                "request failed",
+                metadata: ["method": "\(method)", "id": "\(id?.description ?? "-")", "code": "\(error.code)", "ms": "\(ms)"])
         }
         guard let id else { return nil }
         switch outcome {

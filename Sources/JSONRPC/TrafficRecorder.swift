@@ -1,8 +1,9 @@
 import JSONCore
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Mirrors JSON-RPC traffic to `FILE.requests.jsonl` and `FILE.responses.jsonl` for `replay`, with secrets
 /// removed: the same rule as the logs, applied to structure rather than to text.

@@ -23,11 +23,11 @@ enum CaseFolding {
 
     /// Adds `lo...hi` and everything that folds to a scalar in it (Go's `appendFoldedRange`).
     static func appendFolded(_ lo: UInt32, _ hi: UInt32, to set: inout [ClosedRange<UInt32>]) {
-        set.append(lo ... hi)
+        set.append(lo...hi)
         let keys = table.keys
         var i = lowerBound(lo)
         while i < keys.count && keys[i] <= hi {
-            for m in table.orbits[Int(table.orbitOf[i])] where m < lo || m > hi { set.append(m ... m) }
+            for m in table.orbits[Int(table.orbitOf[i])] where m < lo || m > hi { set.append(m...m) }
             i += 1
         }
     }

@@ -13,7 +13,7 @@ struct CharClass: Sendable, Equatable {
         let clean = CharClass.normalize(ranges)
         self.ranges = negated ? CharClass.complement(clean) : clean
         for r in self.ranges where r.lowerBound < 128 {
-            for c in r.lowerBound ... min(r.upperBound, 127) {
+            for c in r.lowerBound...min(r.upperBound, 127) {
                 if c < 64 { asciiLow |= 1 << UInt64(c) } else { asciiHigh |= 1 << UInt64(c - 64) }
             }
         }
@@ -45,7 +45,7 @@ struct CharClass: Sendable, Equatable {
         out.reserveCapacity(sorted.count)
         for r in sorted {
             if let last = out.last, r.lowerBound <= last.upperBound &+ 1 {
-                if r.upperBound > last.upperBound { out[out.count - 1] = last.lowerBound ... r.upperBound }
+                if r.upperBound > last.upperBound { out[out.count - 1] = last.lowerBound...r.upperBound }
             } else {
                 out.append(r)
             }
@@ -58,11 +58,11 @@ struct CharClass: Sendable, Equatable {
         var out: [ClosedRange<UInt32>] = []
         var next: UInt32 = 0
         for r in ranges {
-            if r.lowerBound > next { out.append(next ... r.lowerBound - 1) }
+            if r.lowerBound > next { out.append(next...r.lowerBound - 1) }
             if r.upperBound >= maxScalar { return out }
             next = r.upperBound + 1
         }
-        out.append(next ... maxScalar)
+        out.append(next...maxScalar)
         return out
     }
 }
@@ -71,33 +71,33 @@ struct CharClass: Sendable, Equatable {
 /// categories (`\pL`, `\p{Lu}`). Perl and POSIX groups are ASCII-only, as in RE2.
 enum CharGroups {
     static let perl: [UInt32: [ClosedRange<UInt32>]] = [
-        c("d"): [c("0") ... c("9")],
-        c("s"): [c("\t") ... c("\n"), 0x0C ... 0x0D, c(" ") ... c(" ")],
-        c("w"): [c("0") ... c("9"), c("A") ... c("Z"), c("_") ... c("_"), c("a") ... c("z")],
+        c("d"): [c("0")...c("9")],
+        c("s"): [c("\t")...c("\n"), 0x0C...0x0D, c(" ")...c(" ")],
+        c("w"): [c("0")...c("9"), c("A")...c("Z"), c("_")...c("_"), c("a")...c("z")],
     ]
 
     static let posix: [String: [ClosedRange<UInt32>]] = [
-        "alnum": [c("0") ... c("9"), c("A") ... c("Z"), c("a") ... c("z")],
-        "alpha": [c("A") ... c("Z"), c("a") ... c("z")],
-        "ascii": [0 ... 0x7F],
-        "blank": [c("\t") ... c("\t"), c(" ") ... c(" ")],
-        "cntrl": [0 ... 0x1F, 0x7F ... 0x7F],
-        "digit": [c("0") ... c("9")],
-        "graph": [c("!") ... c("~")],
-        "lower": [c("a") ... c("z")],
-        "print": [c(" ") ... c("~")],
-        "punct": [c("!") ... c("/"), c(":") ... c("@"), c("[") ... c("`"), c("{") ... c("~")],
-        "space": [c("\t") ... 0x0D, c(" ") ... c(" ")],
-        "upper": [c("A") ... c("Z")],
-        "word": [c("0") ... c("9"), c("A") ... c("Z"), c("_") ... c("_"), c("a") ... c("z")],
-        "xdigit": [c("0") ... c("9"), c("A") ... c("F"), c("a") ... c("f")],
+        "alnum": [c("0")...c("9"), c("A")...c("Z"), c("a")...c("z")],
+        "alpha": [c("A")...c("Z"), c("a")...c("z")],
+        "ascii": [0...0x7F],
+        "blank": [c("\t")...c("\t"), c(" ")...c(" ")],
+        "cntrl": [0...0x1F, 0x7F...0x7F],
+        "digit": [c("0")...c("9")],
+        "graph": [c("!")...c("~")],
+        "lower": [c("a")...c("z")],
+        "print": [c(" ")...c("~")],
+        "punct": [c("!")...c("/"), c(":")...c("@"), c("[")...c("`"), c("{")...c("~")],
+        "space": [c("\t")...0x0D, c(" ")...c(" ")],
+        "upper": [c("A")...c("Z")],
+        "word": [c("0")...c("9"), c("A")...c("Z"), c("_")...c("_"), c("a")...c("z")],
+        "xdigit": [c("0")...c("9"), c("A")...c("F"), c("a")...c("f")],
     ]
 
     /// Ranges of a Unicode general category (`L`, `Lu`, … as Go's `unicode.Categories`) or `Any`; `nil` for
     /// any other name (scripts such as `Greek` are not supported). Built on first use from the Swift
     /// standard library's Unicode data, which may be a newer Unicode version than RE2's.
     static func unicodeCategory(_ name: String) -> [ClosedRange<UInt32>]? {
-        if name == "Any" { return [0 ... CharClass.maxScalar] }
+        if name == "Any" { return [0...CharClass.maxScalar] }
         return unicodeCategories[name]
     }
 
@@ -106,9 +106,9 @@ enum CharGroups {
         var runStart: UInt32 = 0
         var runCategory = Unicode.GeneralCategory.control  // U+0000
         func close(_ end: UInt32) {
-            if let code = twoLetterCode(runCategory) { byCode[code, default: []].append(runStart ... end - 1) }
+            if let code = twoLetterCode(runCategory) { byCode[code, default: []].append(runStart...end - 1) }
         }
-        for v in UInt32(1) ... CharClass.maxScalar {
+        for v in UInt32(1)...CharClass.maxScalar {
             // Surrogates are no scalars; RE2 lists them as Cs.
             let category = Unicode.Scalar(v)?.properties.generalCategory ?? .surrogate
             if category != runCategory {

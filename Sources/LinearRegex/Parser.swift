@@ -151,7 +151,7 @@ struct Parser {
 
     private mutating func literal(_ c: UInt32) {
         if flags.contains(.foldCase), let orbit = CaseFolding.orbit(c) {
-            pushClass(orbit.map { $0 ... $0 }, negated: false)
+            pushClass(orbit.map { $0...$0 }, negated: false)
         } else {
             push(.literal(c))
         }
@@ -161,9 +161,9 @@ struct Parser {
     private mutating func pushClass(_ ranges: [ClosedRange<UInt32>], negated: Bool) {
         let cls = CharClass(ranges, negated: negated)
         let r = cls.ranges
-        if r.count == 1 && r[0] == 0 ... CharClass.maxScalar {
+        if r.count == 1 && r[0] == 0...CharClass.maxScalar {
             push(.anyChar)
-        } else if r.count == 2 && r[0] == 0 ... 0x09 && r[1] == 0x0B ... CharClass.maxScalar {
+        } else if r.count == 2 && r[0] == 0...0x09 && r[1] == 0x0B...CharClass.maxScalar {
             push(.anyCharNotNewline)
         } else if r.count == 1 && r[0].lowerBound == r[0].upperBound {
             push(.literal(r[0].lowerBound))
@@ -213,10 +213,10 @@ struct Parser {
     private func parseRepeatBraces() -> (min: Int, max: Int?, end: Int)? {
         var j = i + 1
         func number() -> Int? {
-            guard j < s.count, ("0" ... "9").contains(s[j]) else { return nil }
-            if s[j] == "0", j + 1 < s.count, ("0" ... "9").contains(s[j + 1]) { return nil }
+            guard j < s.count, ("0"..."9").contains(s[j]) else { return nil }
+            if s[j] == "0", j + 1 < s.count, ("0"..."9").contains(s[j + 1]) { return nil }
             var n = 0
-            while j < s.count, ("0" ... "9").contains(s[j]) {
+            while j < s.count, ("0"..."9").contains(s[j]) {
                 if n >= 100_000_000 { n = -1 } else if n >= 0 { n = n * 10 + Int(s[j].value - 0x30) }
                 j += 1
             }
@@ -351,17 +351,17 @@ struct Parser {
         let c = s[j]
         j += 1
         func invalid() -> LinearRegexError { .invalidEscape(position: start, text: text(start, Swift.min(j, s.count))) }
-        func isOctal(_ k: Int) -> Bool { k < s.count && ("0" ... "7").contains(s[k]) }
+        func isOctal(_ k: Int) -> Bool { k < s.count && ("0"..."7").contains(s[k]) }
         switch c {
-        case "1" ... "7" where isOctal(j), "0":
+        case "1"..."7" where isOctal(j), "0":
             // Octal: up to three digits. A single non-zero digit would be a backreference.
             var v = c.value - 0x30
-            for _ in 0 ..< 2 where isOctal(j) {
+            for _ in 0..<2 where isOctal(j) {
                 v = v * 8 + s[j].value - 0x30
                 j += 1
             }
             return (v, j)
-        case "1" ... "9", "g", "k":
+        case "1"..."9", "g", "k":
             if c == "k" || c == "g", j < s.count, let close = Self.closers[s[j]],
                 let end = s[(j + 1)...].firstIndex(of: close)
             {
@@ -454,7 +454,7 @@ struct Parser {
             if flags.contains(.foldCase) {
                 CaseFolding.appendFolded(lo, hi, to: &ranges)
             } else {
-                ranges.append(lo ... hi)
+                ranges.append(lo...hi)
             }
         }
         i += 1
@@ -530,7 +530,7 @@ struct Parser {
 
     private func text(_ from: Int, _ to: Int) -> String {
         var out = String.UnicodeScalarView()
-        out.append(contentsOf: s[from ..< Swift.min(to, s.count)])
+        out.append(contentsOf: s[from..<Swift.min(to, s.count)])
         return String(out)
     }
 }
@@ -538,18 +538,18 @@ struct Parser {
 extension Unicode.Scalar {
     fileprivate var hexDigitValue: UInt32? {
         switch self {
-        case "0" ... "9": value - 0x30
-        case "a" ... "f": value - 0x61 + 10
-        case "A" ... "F": value - 0x41 + 10
+        case "0"..."9": value - 0x30
+        case "a"..."f": value - 0x61 + 10
+        case "A"..."F": value - 0x41 + 10
         default: nil
         }
     }
 
     fileprivate var isASCIIAlphanumeric: Bool {
-        ("0" ... "9").contains(self) || ("a" ... "z").contains(self) || ("A" ... "Z").contains(self)
+        ("0"..."9").contains(self) || ("a"..."z").contains(self) || ("A"..."Z").contains(self)
     }
 
-    fileprivate var isUppercaseASCII: Bool { ("A" ... "Z").contains(self) }
+    fileprivate var isUppercaseASCII: Bool { ("A"..."Z").contains(self) }
 
     /// The ASCII lowercase value (for `\D` → `d`); other scalars unchanged.
     fileprivate var lowercaseScalar: UInt32 { isUppercaseASCII ? value + 0x20 : value }

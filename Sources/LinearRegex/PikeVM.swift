@@ -11,10 +11,10 @@ extension Program {
         // the closure's stack. Each holds every pc at most once.
         return withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * m) { scratch in
             scratch.initialize(repeating: 0)
-            let visited = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< m])
-            var current = UnsafeMutableBufferPointer(rebasing: scratch[m ..< 2 * m])
-            var next = UnsafeMutableBufferPointer(rebasing: scratch[2 * m ..< 3 * m])
-            let stack = UnsafeMutableBufferPointer(rebasing: scratch[3 * m ..< 4 * m])
+            let visited = UnsafeMutableBufferPointer(rebasing: scratch[0..<m])
+            var current = UnsafeMutableBufferPointer(rebasing: scratch[m..<2 * m])
+            var next = UnsafeMutableBufferPointer(rebasing: scratch[2 * m..<3 * m])
+            let stack = UnsafeMutableBufferPointer(rebasing: scratch[3 * m..<4 * m])
             return insts.withUnsafeBufferPointer { insts in
                 var runner = Runner(
                     insts: insts, classes: classes, visited: visited, stack: stack, hasAssertions: hasAssertions)
@@ -84,7 +84,7 @@ private struct Runner {
             let (following, followingWidth) = decode(text, at: after)
             let there = hasAssertions ? Assertion.at(previous: scalar, next: following) : []
             var nextCount = 0
-            for k in 0 ..< currentCount {
+            for k in 0..<currentCount {
                 let inst = insts[current[k]]
                 let consumed: Bool
                 switch inst.op {
@@ -167,15 +167,15 @@ func decode(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> (Int32, Int) {
         return b >= lo && b <= hi ? Int32(b & 0x3F) : nil
     }
     switch b0 {
-    case 0xC2 ... 0xDF:
+    case 0xC2...0xDF:
         guard let c1 = cont(1) else { return invalid }
         return (Int32(b0 & 0x1F) << 6 | c1, 2)
-    case 0xE0 ... 0xEF:
+    case 0xE0...0xEF:
         let lo: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
         let hi: UInt8 = b0 == 0xED ? 0x9F : 0xBF
         guard let c1 = cont(1, lo, hi), let c2 = cont(2) else { return invalid }
         return (Int32(b0 & 0x0F) << 12 | c1 << 6 | c2, 3)
-    case 0xF0 ... 0xF4:
+    case 0xF0...0xF4:
         let lo: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
         let hi: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
         guard let c1 = cont(1, lo, hi), let c2 = cont(2), let c3 = cont(3) else { return invalid }

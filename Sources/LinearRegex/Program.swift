@@ -182,11 +182,11 @@ struct Compiler {
                 result = f
             }
         }
-        for _ in 0 ..< min { append(try compile(sub)) }
+        for _ in 0..<min { append(try compile(sub)) }
         if let max {
             // (x(x(x)?)?)?: each optional copy's skip goes to the end.
             var skips: [Hole] = []
-            for _ in min ..< max {
+            for _ in min..<max {
                 let split = try emit(.init(op: .split))
                 let f = try compile(sub)
                 insts[Int(split)].out = f.start
@@ -250,12 +250,12 @@ struct Compiler {
             case .scalar:
                 let c = UInt32(bitPattern: inst.arg)
                 if c == 0xFFFD { return nil }
-                if c <= CharClass.maxScalar && !(0xD800 ... 0xDFFF).contains(c) { set.insert(leadByte(c)) }
+                if c <= CharClass.maxScalar && !(0xD800...0xDFFF).contains(c) { set.insert(leadByte(c)) }
             case .charClass:
                 for r in p.classes[Int(inst.arg)].ranges {
                     if r.contains(0xFFFD) { return nil }
                     // Lead bytes grow with the scalar; continuation bytes (0x80...0xBF) never lead.
-                    for b in leadByte(r.lowerBound) ... leadByte(r.upperBound) where !(0x80 ... 0xBF).contains(b) {
+                    for b in leadByte(r.lowerBound)...leadByte(r.upperBound) where !(0x80...0xBF).contains(b) {
                         set.insert(b)
                     }
                 }
@@ -288,9 +288,9 @@ struct Compiler {
 
     private static func leadByte(_ c: UInt32) -> UInt8 {
         switch c {
-        case 0 ..< 0x80: UInt8(c)
-        case 0x80 ..< 0x800: UInt8(0xC0 | (c >> 6))
-        case 0x800 ..< 0x10000: UInt8(0xE0 | (c >> 12))
+        case 0..<0x80: UInt8(c)
+        case 0x80..<0x800: UInt8(0xC0 | (c >> 6))
+        case 0x800..<0x10000: UInt8(0xE0 | (c >> 12))
         default: UInt8(0xF0 | (c >> 18))
         }
     }
