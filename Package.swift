@@ -46,8 +46,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip.
-        .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
+        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip, the decoder parity oracle
+        // and varied encodings (shared with the fuzz targets).
+        .target(name: "TestSupport", dependencies: ["CDeflate", "ProtoPprof"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),

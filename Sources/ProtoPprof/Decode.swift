@@ -193,8 +193,11 @@ private struct Converter {
         if typeCount == 0 && s.sampleCount > 0 {
             throw .invalid(field: "sample_type", reason: "missing sample type information for \(s.sampleCount) samples")
         }
-        for (i, n) in s.valueCounts.enumerated() where Int(n) != typeCount {
-            throw .invalid(field: "sample[\(i)].value", reason: "sample has \(n) values but the profile has \(typeCount) sample types")
+        // Errors are reported as the protobuf-c path finds them: the first sample with a wrong value count or
+        // a missing location, the value count first within one sample.
+        let badValues = s.valueCounts.firstIndex { Int($0) != typeCount }
+        func valueCountError(_ i: Int) -> PprofError {
+            .invalid(field: "sample[\(i)].value", reason: "sample has \(s.valueCounts[i]) values but the profile has \(typeCount) sample types")
         }
         let locationCount = UInt32(profile.locations.count)
         let sequential = locationIDs.isSequential
@@ -216,9 +219,12 @@ private struct Converter {
             }
         }
         if let failure {
+            // Stacks are numbered by first use, so the first bad one is first used before any other.
             let (sample, j) = Self.firstSample(using: failure.position, offsets: s.stackOffsets, sets: s.sampleStacks)
+            if let badValues, badValues <= sample { throw valueCountError(badValues) }
             throw .invalid(field: "sample[\(sample)].location_id[\(j)]", reason: "location id \(failure.id) does not exist")
         }
+        if let badValues { throw valueCountError(badValues) }
         try remapLabels(&s.labels, setOffsets: s.labelSetOffsets, sampleSets: s.sampleLabelSets)
         profile.sampleStacks = s.sampleStacks
         profile.sampleLabelSets = s.sampleLabelSets
