@@ -37,11 +37,13 @@ extension Profile {
                 throw .malformedProtobuf("\(raw.count) bytes do not parse as a perftools.profiles.Profile message: \(error.reason)")
             }
             if !samples.needsFallback {
+                // protobuf-c gets what the samples left of the budget.
+                let arenaBytes = max(0, limits.maxDecodeMemoryBytes - samples.heldBytes)
                 let rest = samples.rest
                 samples.rest = []
                 let result: Result<Profile, PprofError> = rest.withUnsafeBytes { restBytes in
                     Result { () throws(PprofError) -> Profile in
-                        try withProtobufC(restBytes, reportedSize: raw.count, limits: limits) { message throws(PprofError) in
+                        try withProtobufC(restBytes, reportedSize: raw.count, limits: limits, arenaBytes: arenaBytes) { message throws(PprofError) in
                             var converter = Converter(message)
                             return try converter.convert(handDecoded: &samples)
                         }
@@ -57,13 +59,14 @@ extension Profile {
     }
 
     /// Runs protobuf-c on `raw` and hands the decoded message to `body`; the arena lives until it returns.
+    /// The arena may take `arenaBytes` (by default the whole decode-memory limit).
     private static func withProtobufC(
-        _ raw: UnsafeRawBufferPointer, reportedSize: Int, limits: DecodeLimits,
+        _ raw: UnsafeRawBufferPointer, reportedSize: Int, limits: DecodeLimits, arenaBytes: Int? = nil,
         _ body: (Perftools__Profiles__Profile) throws(PprofError) -> Profile
     ) throws(PprofError) -> Profile {
         var empty: UInt8 = 0
         let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? withUnsafeMutablePointer(to: &empty) { UnsafePointer($0) }
-        var decoded = CPprofShim_decode(base, raw.count, limits.maxDecodeMemoryBytes)
+        var decoded = CPprofShim_decode(base, raw.count, max(0, arenaBytes ?? limits.maxDecodeMemoryBytes))
         defer { CPprofShim_free(&decoded) }
         guard let message = decoded.profile else {
             if decoded.limitExceeded != 0 { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }

@@ -52,7 +52,8 @@ public enum SampleDecoding: Sendable, Equatable {
 public struct DecodeLimits: Sendable, Equatable {
     /// Largest inflated (raw protobuf) size accepted. Default 512 MiB.
     public var maxInflatedBytes: Int
-    /// Largest amount of memory the protobuf decoder may allocate. Default 4 GiB.
+    /// Largest amount of memory decoding may take: the hand-written sample decoder's upper bound and
+    /// protobuf-c's arena together. Default 4 GiB.
     public var maxDecodeMemoryBytes: Int
 
     /// Which sample decoder to use; both give the same profile.

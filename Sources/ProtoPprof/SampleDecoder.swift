@@ -25,6 +25,16 @@ struct SampleDecoder {
     var labels: [Label] = []
     /// A location id did not fit in 32 bits: the caller falls back to protobuf-c for the samples.
     var needsFallback = false
+    /// The upper bound of the bytes decoding could write, checked against the limit before writing.
+    private(set) var memoryBoundBytes = 0
+
+    /// The bytes the decoded arrays hold (their untouched capacity costs nothing).
+    var heldBytes: Int {
+        rest.count + stackLocations.count * MemoryLayout<Int32>.stride + values.count * MemoryLayout<Int64>.stride
+            + labels.count * MemoryLayout<Label>.stride
+            + (sampleStacks.count + sampleLabelSets.count + valueCounts.count + stackOffsets.count + labelSetOffsets.count)
+            * MemoryLayout<Int32>.stride
+    }
 
     /// A decoder holding nothing, to release the arrays of one that was consumed.
     static var empty: SampleDecoder { SampleDecoder() }
@@ -57,8 +67,9 @@ struct SampleDecoder {
         }
         // At most this much is written (distinct stacks usually need far less): the decode-memory limit
         // applies to it as to protobuf-c.
-        let needed = restBytes + samples * 24 + sampleBytes * 4
+        let needed = Self.memoryBound(samples: samples, sampleBytes: sampleBytes, restBytes: restBytes)
         if needed > maxMemory { throw Failure(reason: "needs \(needed) bytes", memoryLimit: true) }
+        memoryBoundBytes = needed
 
         // Pass 2: decode through raw pointers into arrays allocated once. The upper bounds (each id or value
         // takes at least one byte, each label at least two) are virtual memory: pages never written are never
@@ -108,6 +119,31 @@ struct SampleDecoder {
         self.needsFallback = out.fallback
     }
 
+    /// An upper bound of the bytes pass 2 writes, from what pass 1 counted.
+    ///
+    /// Each byte of a sample message yields at most one of: a location id (a varint takes at least one byte),
+    /// a value (likewise), or half a label (a label field takes at least two bytes, tag and length). A cached
+    /// stack or label set written out again stands for bytes that were skipped, not decoded, so it adds
+    /// nothing. Per sample come its entries in the per-sample arrays and, when its stack and label set are
+    /// both new, their offsets and their entries in the two content tables and the two byte caches: an
+    /// appended array touches twice its count while it grows (old and new buffer); a table's slots are at
+    /// most four per entry, six while it grows. Equal stacks and label sets are taken back, so the arrays
+    /// never hold more than this either.
+    static func memoryBound(samples: Int, sampleBytes: Int, restBytes: Int) -> Int {
+        let int32 = MemoryLayout<Int32>.stride
+        let perByte = max(MemoryLayout<Int32>.stride, MemoryLayout<Int64>.stride, (MemoryLayout<Label>.stride + 1) / 2)
+        let tableEntry = 2 * MemoryLayout<UInt64>.stride + 6 * int32
+        let cacheEntry = 2 * (MemoryLayout<UnsafePointer<UInt8>>.stride + MemoryLayout<Int>.stride + int32) + tableEntry
+        let perSample = 3 * int32 + 2 * int32 + 2 * tableEntry + 2 * cacheEntry
+        // Tables start with at least 128 slots (256 while growing) and the arrays with one element.
+        let fixed = 4 * 256 * int32 + 2 * perByte
+        let (a, o1) = sampleBytes.multipliedReportingOverflow(by: perByte)
+        let (b, o2) = samples.multipliedReportingOverflow(by: perSample)
+        let (c, o3) = a.addingReportingOverflow(b)
+        let (d, o4) = c.addingReportingOverflow(restBytes + fixed)
+        return o1 || o2 || o3 || o4 ? Int.max : d
+    }
+
     /// Where pass 2 writes; counts are the number of elements written so far.
     private struct Output {
         var locations: UnsafeMutablePointer<Int32>
@@ -139,6 +175,9 @@ struct SampleDecoder {
             sampleStacks.reserveCapacity(expectedSamples)
             sampleLabelSets.reserveCapacity(expectedSamples)
             valueCounts.reserveCapacity(expectedSamples)
+            // Virtual until written: one entry per new stack or set at most, and never a copy on growth.
+            stackOffsets.reserveCapacity(expectedSamples + 1)
+            labelSetOffsets.reserveCapacity(expectedSamples + 2)
             stackTable = SequenceTable(expected: max(64, expectedSamples / 8))
             labelSetTable = SequenceTable(expected: 64)
             stackBytes = ByteCache(expected: max(64, expectedSamples / 8))
