@@ -187,7 +187,30 @@ private struct Converter {
         } else {
             try convertSamples(into: &profile, locationIDs: locationIDs)
         }
+        try Self.checkValueSums(profile)
         return profile
+    }
+
+    /// Refuses a profile whose values of one sample type add up to more than Int64 holds, in magnitude:
+    /// then no total, subtree or filtered sum over them can overflow later.
+    private static func checkValueSums(_ profile: Profile) throws(PprofError) {
+        let n = profile.sampleTypes.count
+        guard n > 0 else { return }
+        // Magnitudes add up in UInt64, saturating: past Int64.max is past it for good.
+        var sums = [UInt64](repeating: 0, count: n)
+        profile.sampleValues.withUnsafeBufferPointer { values in
+            sums.withUnsafeMutableBufferPointer { sums in
+                var t = 0
+                for v in values {
+                    let (sum, overflow) = sums[t].addingReportingOverflow(v.magnitude)
+                    sums[t] = overflow ? .max : sum
+                    t = t + 1 == n ? 0 : t + 1
+                }
+            }
+        }
+        if let t = sums.firstIndex(where: { $0 > UInt64(Int64.max) }) {
+            throw .valueSumOverflow(sampleType: profile.sampleTypes[t].description)
+        }
     }
 
     /// Checks and resolves hand-decoded samples: value counts, location ids to dense indexes, label strings.

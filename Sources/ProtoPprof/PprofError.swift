@@ -13,6 +13,9 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
     case decodeMemoryLimit(limit: Int)
     /// The protobuf decoded, but the profile breaks one of pprof's rules.
     case invalid(field: String, reason: String)
+    /// The values of one sample type (`type/unit`) add up to more than Int64 holds, counted in magnitude:
+    /// totals and subtree sums over them would overflow.
+    case valueSumOverflow(sampleType: String)
 
     public var description: String {
         switch self {
@@ -28,13 +31,15 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
             return "decoding the profile needs more than \(limit) bytes of memory (limit maxDecodeMemoryBytes)"
         case .invalid(let field, let reason):
             return "invalid profile: \(field): \(reason)"
+        case .valueSumOverflow(let sampleType):
+            return "invalid profile: the values of sample type \(sampleType) add up to more than 2^63-1 in magnitude, so their totals would overflow"
         }
     }
 
     /// A short machine-readable kind for error payloads.
     public var kind: String {
         switch self {
-        case .empty, .corruptGzip, .malformedProtobuf, .invalid: return "bad_profile"
+        case .empty, .corruptGzip, .malformedProtobuf, .invalid, .valueSumOverflow: return "bad_profile"
         case .inflatedSizeLimit, .decodeMemoryLimit: return "limit_exceeded"
         }
     }

@@ -118,6 +118,33 @@ import Testing
         }
     }
 
+    /// Values near Int64's limits: two of 2^62 under one parent would overflow its total later.
+    @Test func valueSumsBeyondInt64AreRefused() {
+        for decoding in [SampleDecoding.handWritten, .protobufC] {
+            let limits = DecodeLimits(sampleDecoding: decoding)
+            var b = PprofBuilder()
+            b.samples = [.init(locationIDs: [2, 1], values: [1 << 62]), .init(locationIDs: [1], values: [1 << 62])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [1 << 62]), .init(locationIDs: [2], values: [-(1 << 62)])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [.min])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [.max - 1]), .init(locationIDs: [2], values: [-1])]
+            #expect(decodeError(b.encode(), limits: limits) == nil)
+
+            // The error names the type whose sum overflows.
+            b.strings += ["samples", "count"]
+            b.sampleTypes = [(6, 7), (1, 2)]
+            b.samples = [.init(locationIDs: [1], values: [1, 1 << 62]), .init(locationIDs: [1], values: [1, 1 << 62])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [1 << 62, 1]), .init(locationIDs: [1], values: [1 << 62, 1])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "samples/count"))
+        }
+        let error = PprofError.valueSumOverflow(sampleType: "cpu/nanoseconds")
+        #expect(error.description.contains("cpu/nanoseconds"))
+        #expect(error.kind == "bad_profile")
+    }
+
     @Test func locationIDThatDoesNotExist() {
         var b = PprofBuilder()
         b.samples = [.init(locationIDs: [2, 99], values: [1])]
