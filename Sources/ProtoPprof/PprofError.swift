@@ -55,8 +55,18 @@ public enum SampleDecoding: Sendable, Equatable {
 
 /// Limits applied while reading a profile. The defaults serve profiles of a whole fleet-hour.
 public struct DecodeLimits: Sendable, Equatable {
-    /// Largest inflated (raw protobuf) size accepted. Default 512 MiB.
-    public var maxInflatedBytes: Int
+    /// The largest `maxInflatedBytes` there is: 2 GiB - 1 (`Int32.max`). The decoded profile indexes its
+    /// arrays with 32-bit offsets, and each of those arrays has fewer elements than the inflated profile has
+    /// bytes, so no offset can wrap below this size.
+    public static let maxInflatedBytesCeiling = Int(Int32.max)
+
+    /// Largest inflated (raw protobuf) size accepted. Default 512 MiB; a larger value is clamped to
+    /// `maxInflatedBytesCeiling`.
+    public var maxInflatedBytes: Int {
+        get { inflatedBytes }
+        set { inflatedBytes = min(newValue, Self.maxInflatedBytesCeiling) }
+    }
+    private var inflatedBytes: Int
     /// Largest amount of memory decoding may take: the hand-written sample decoder's upper bound and
     /// protobuf-c's arena together. Default 4 GiB.
     public var maxDecodeMemoryBytes: Int
@@ -64,8 +74,9 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Which sample decoder to use; both give the same profile.
     public var sampleDecoding: SampleDecoding
 
+    /// `maxInflatedBytes` above `maxInflatedBytesCeiling` is clamped to it.
     public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten) {
-        self.maxInflatedBytes = maxInflatedBytes
+        self.inflatedBytes = min(maxInflatedBytes, Self.maxInflatedBytesCeiling)
         self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
         self.sampleDecoding = sampleDecoding
     }

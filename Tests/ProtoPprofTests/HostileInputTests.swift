@@ -118,6 +118,17 @@ import Testing
         }
     }
 
+    /// Offsets in the decoded profile are 32-bit: no profile of 2 GiB or more is read, whatever was asked.
+    @Test func maxInflatedBytesStaysBelow2GiB() {
+        #expect(DecodeLimits.maxInflatedBytesCeiling == Int(Int32.max))
+        #expect(DecodeLimits(maxInflatedBytes: 4 << 30).maxInflatedBytes == DecodeLimits.maxInflatedBytesCeiling)
+        var limits = DecodeLimits(maxInflatedBytes: 1 << 30)
+        #expect(limits.maxInflatedBytes == 1 << 30)
+        limits.maxInflatedBytes = .max
+        #expect(limits.maxInflatedBytes == DecodeLimits.maxInflatedBytesCeiling)
+        #expect(limits == DecodeLimits(maxInflatedBytes: Int(Int32.max)))
+    }
+
     /// Values near Int64's limits: two of 2^62 under one parent would overflow its total later.
     @Test func valueSumsBeyondInt64AreRefused() {
         for decoding in [SampleDecoding.handWritten, .protobufC] {
