@@ -141,25 +141,42 @@ public enum VariedProfile {
     }
 
     /// A varint in as few bytes as it takes.
-    public static func canonicalVarint(_ value: UInt64) -> [UInt8] {
-        var out: [UInt8] = []
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-        return out
-    }
+    public static func canonicalVarint(_ value: UInt64) -> [UInt8] { paddedVarint(value, extra: 0) }
 
     /// A varint `extra` bytes longer than needed (protobuf allows up to ten in all).
     public static func paddedVarint(_ value: UInt64, extra: Int) -> [UInt8] {
-        var out = canonicalVarint(value)
-        let pad = min(extra, 10 - out.count)
-        guard pad > 0 else { return out }
-        out[out.count - 1] |= 0x80
-        out += [UInt8](repeating: 0x80, count: pad - 1) + [0]
+        var out: [UInt8] = []
+        appendVarint(value, extra: extra, to: &out)
         return out
+    }
+
+    static func appendVarint(_ value: UInt64, extra: Int, to out: inout [UInt8]) {
+        var v = value
+        var n = 1
+        while v >= 0x80 {
+            out.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+            n += 1
+        }
+        let pad = min(extra, 10 - n)
+        guard pad > 0 else {
+            out.append(UInt8(v))
+            return
+        }
+        out.append(UInt8(v) | 0x80)
+        for _ in 1 ..< pad { out.append(0x80) }
+        out.append(0)
+    }
+
+    /// Encoded fields back to back, and where each ends.
+    struct Fields {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        var count: Int { ends.count }
+        func range(_ k: Int) -> Range<Int> { (k == 0 ? 0 : ends[k - 1]) ..< ends[k] }
+        /// Marks the bytes written since the last field as one field.
+        mutating func close() { ends.append(bytes.count) }
+        func prefix(_ k: Int) -> Fields { k == 0 ? Fields() : Fields(bytes: Array(bytes[..<ends[k - 1]]), ends: Array(ends[..<k])) }
     }
 
     private struct Generator {
@@ -171,10 +188,22 @@ public enum VariedProfile {
         /// otherwise the profile is valid unless corrupted at the end.
         var mayBreak = false
         /// Each sample's location fields and label fields as written, for later samples to repeat.
-        var locationParts: [[[UInt8]]] = []
-        var labelParts: [[[UInt8]]] = []
+        var locationParts: [Fields] = []
+        var labelParts: [Fields] = []
+        /// Reused buffers for payloads whose length goes before them.
+        var packedPayload: [UInt8] = []
+        var labelPayload: [UInt8] = []
+        var samplePayload: [UInt8] = []
 
         init(_ r: ChoiceReader) { self.r = r }
+
+        /// A reused buffer, emptied, moved out of `self` so that it can be written while `self` changes.
+        static func take(_ buffer: inout [UInt8]) -> [UInt8] {
+            var b: [UInt8] = []
+            swap(&b, &buffer)
+            b.removeAll(keepingCapacity: true)
+            return b
+        }
 
         /// How this sample's fields are written; all false is canonical.
         struct Encoding {
@@ -208,31 +237,48 @@ public enum VariedProfile {
                 default: return UInt64(i) + 1
                 }
             }
-            var samples: [[UInt8]] = []
-            for _ in 0 ..< sampleCount { samples.append(sample()) }
-
             let topEncoding = Encoding(top & 0x1C)  // long tags, varints, lengths for the sample fields
-            var out: [UInt8] = []
+            var samples = Fields()
+            for _ in 0 ..< sampleCount {
+                var payload = Self.take(&samplePayload)
+                sample(into: &payload)
+                writeField(2, payload, topEncoding, into: &samples.bytes)
+                samples.close()
+                samplePayload = payload
+            }
+
             var head: [UInt8] = []
             for t in 0 ..< typeCount {
-                head += field(1, message: [0x08, UInt8(1 + 2 * t), 0x10, UInt8(2 + 2 * t)], Encoding())
+                writeField(1, [0x08, UInt8(1 + 2 * t), 0x10, UInt8(2 + 2 * t)], Encoding(), into: &head)
             }
-            let sampleFields = samples.map { field(2, message: $0, topEncoding) }
             var tail: [UInt8] = []
+            var message: [UInt8] = []
             for (i, id) in ids.enumerated() {
-                let line = [0x08] + canonicalVarint(UInt64(i) + 1) + [0x10] + canonicalVarint(UInt64(i) + 1)
-                tail += field(4, message: [0x08] + canonicalVarint(id) + [0x22] + canonicalVarint(UInt64(line.count)) + line, Encoding())
-                let function = [0x08] + canonicalVarint(UInt64(i) + 1) + [0x10] + canonicalVarint(VariedProfile.functionBase + UInt64(i))
-                    + [0x20] + canonicalVarint(VariedProfile.fileIndex)
-                tail += field(5, message: function, Encoding())
+                var line: [UInt8] = [0x08]
+                appendVarint(UInt64(i) + 1, extra: 0, to: &line)
+                line.append(0x10)
+                appendVarint(UInt64(i) + 1, extra: 0, to: &line)
+                message = [0x08]
+                appendVarint(id, extra: 0, to: &message)
+                writeField(4, line, Encoding(), into: &message)
+                writeField(4, message, Encoding(), into: &tail)
+                message = [0x08]
+                appendVarint(UInt64(i) + 1, extra: 0, to: &message)
+                message.append(0x10)
+                appendVarint(VariedProfile.functionBase + UInt64(i), extra: 0, to: &message)
+                message.append(0x20)
+                appendVarint(VariedProfile.fileIndex, extra: 0, to: &message)
+                writeField(5, message, Encoding(), into: &tail)
             }
-            for s in VariedProfile.strings { tail += field(6, message: Array(s.utf8), Encoding()) }
+            for s in VariedProfile.strings { writeField(6, Array(s.utf8), Encoding(), into: &tail) }
+
             // Samples first (as pprof writes them), or after everything else, or split around it.
-            let half = sampleFields.count / 2
+            let cut = samples.count == 0 ? 0 : samples.range(samples.count / 2).lowerBound
+            var out = head
             switch top & 3 {
-            case 1: out = head + tail + Array(sampleFields.joined())
-            case 2: out = head + Array(sampleFields[..<half].joined()) + tail + Array(sampleFields[half...].joined())
-            default: out = head + Array(sampleFields.joined()) + tail
+            case 1: out += tail + samples.bytes
+            case 2: out += samples.bytes[..<cut] + tail + samples.bytes[cut...]
+            default: out += samples.bytes + tail
             }
             // Rarely, a few corrupted bytes: both decoders must then fail alike.
             if r.below(8) == 7 {
@@ -262,56 +308,61 @@ public enum VariedProfile {
             Label(key: r.below(broken ? 5 : 4), str: r.below(broken ? 10 : 9), num: value(), unit: r.below(3))
         }
 
-        mutating func sample() -> [UInt8] {
+        mutating func sample(into out: inout [UInt8]) {
             let op = r.byte()
             let broken = mayBreak && op & 0x40 != 0 && r.below(4) == 0
             let enc = op & 0x80 != 0 ? Encoding(r.byte()) : Encoding()
 
             // Locations: new, or an earlier sample's fields (all or a prefix), maybe continued.
-            var locs: [[UInt8]] = []
+            var locs = Fields()
             let stackSource = Int(op & 3)
             if (stackSource == 1 || stackSource == 2) && !locationParts.isEmpty {
                 let earlier = locationParts[r.below(locationParts.count)]
-                locs = stackSource == 1 ? earlier : Array(earlier.prefix(r.below(earlier.count + 1)))
-                if op & 0x10 != 0 { locs += locationFields(newStack(broken: broken), enc) }
+                locs = stackSource == 1 ? earlier : earlier.prefix(r.below(earlier.count + 1))
+                if op & 0x10 != 0 { locationFields(newStack(broken: broken), enc, into: &locs) }
             } else {
-                locs = locationFields(newStack(broken: broken), enc)
+                locationFields(newStack(broken: broken), enc, into: &locs)
             }
             let valueCount = broken ? max(0, typeCount + r.below(3) - 1) : typeCount
             var vals: [Int64] = []
             for _ in 0 ..< valueCount { vals.append(value()) }
 
             // Labels likewise.
-            var labs: [[UInt8]] = []
+            var labs = Fields()
             let labelSource = Int(op >> 2 & 3)
             if (labelSource == 1 || labelSource == 2) && !labelParts.isEmpty {
                 let earlier = labelParts[r.below(labelParts.count)]
-                labs = labelSource == 1 ? earlier : Array(earlier.prefix(r.below(earlier.count + 1)))
-                if op & 0x20 != 0 { labs += labelFields(newLabels(broken: broken), enc) }
+                labs = labelSource == 1 ? earlier : earlier.prefix(r.below(earlier.count + 1))
+                if op & 0x20 != 0 { labelFields(newLabels(broken: broken), enc, into: &labs) }
             } else {
-                labs = labelFields(newLabels(broken: broken), enc)
+                labelFields(newLabels(broken: broken), enc, into: &labs)
             }
             locationParts.append(locs)
             labelParts.append(labs)
 
-            let valueParts = valueFields(vals, enc)
-            var other: [[UInt8]] = []
+            var valueFields = Fields()
+            numberFields(2, vals.map { UInt64(bitPattern: $0) }, split: enc.splitValues, enc, into: &valueFields)
+            var other = Fields()
             if enc.unknownFields {
-                for _ in 0 ..< 1 + r.below(3) { other.append(unknownField(enc)) }
+                for _ in 0 ..< 1 + r.below(3) {
+                    unknownField(enc, into: &other.bytes)
+                    other.close()
+                }
             }
             // Field order: pprof's (locations, values, labels), or interleaved, each list kept in order.
-            var lists: [[[UInt8]]] = [locs, valueParts, labs, other]
-            var out: [UInt8] = []
-            if enc.shuffled {
-                while lists.contains(where: { !$0.isEmpty }) {
-                    let open = lists.indices.filter { !lists[$0].isEmpty }
-                    let k = open[r.below(open.count)]
-                    out += lists[k].removeFirst()
-                }
-            } else {
-                for list in lists { for f in list { out += f } }
+            let lists = [locs, valueFields, labs, other]
+            guard enc.shuffled else {
+                for list in lists { out += list.bytes }
+                return
             }
-            return out
+            var next = [0, 0, 0, 0]
+            while true {
+                let open = lists.indices.filter { next[$0] < lists[$0].count }
+                if open.isEmpty { break }
+                let k = open[r.below(open.count)]
+                out += lists[k].bytes[lists[k].range(next[k])]
+                next[k] += 1
+            }
         }
 
         mutating func newStack(broken: Bool) -> [Int] {
@@ -324,59 +375,65 @@ public enum VariedProfile {
 
         /// Location ids as one packed field, or split into packed chunks and unpacked fields. Index
         /// `locationCount` is an id that does not exist (below 2^32, so the hand decoder does not fall back).
-        mutating func locationFields(_ stack: [Int], _ enc: Encoding) -> [[UInt8]] {
-            numberFields(1, stack.map { $0 < ids.count ? ids[$0] : 3_000_000_000 }, split: enc.splitLocations, enc)
+        mutating func locationFields(_ stack: [Int], _ enc: Encoding, into fields: inout Fields) {
+            numberFields(1, stack.map { $0 < ids.count ? ids[$0] : 3_000_000_000 }, split: enc.splitLocations, enc, into: &fields)
         }
 
-        mutating func valueFields(_ values: [Int64], _ enc: Encoding) -> [[UInt8]] {
-            numberFields(2, values.map { UInt64(bitPattern: $0) }, split: enc.splitValues, enc)
-        }
-
-        /// Numbers of a repeated varint field: one packed field (empty when there are none, as some writers
-        /// do, or none at all), or chunks packed and unpacked; empty packed fields may come anywhere.
-        mutating func numberFields(_ field: Int, _ numbers: [UInt64], split: Bool, _ enc: Encoding) -> [[UInt8]] {
-            var parts: [[UInt8]] = []
-            var chunk: [UInt64] = []
-            func flushPacked(_ g: inout Generator) {
-                guard !chunk.isEmpty else { return }
-                parts.append(g.packed(field, chunk, enc))
-                chunk = []
-            }
-            for n in numbers {
+        /// Numbers of a repeated varint field: one packed field (none when there are no numbers), or chunks
+        /// packed and unpacked; empty packed fields may come anywhere.
+        mutating func numberFields(_ field: Int, _ numbers: [UInt64], split: Bool, _ enc: Encoding, into fields: inout Fields) {
+            var chunk = 0 ..< 0
+            for (k, n) in numbers.enumerated() {
                 if enc.emptyPacked && r.below(4) == 0 {
-                    flushPacked(&self)
-                    parts.append(packed(field, [], enc))
+                    packed(field, numbers[chunk], enc, into: &fields)
+                    emptyPacked(field, enc, into: &fields)
+                    chunk = k ..< k
                 }
                 switch split ? r.below(3) : 0 {
-                case 0: chunk.append(n)
+                case 0: chunk = chunk.lowerBound ..< k + 1
                 case 1:
-                    flushPacked(&self)
-                    chunk.append(n)
+                    packed(field, numbers[chunk], enc, into: &fields)
+                    chunk = k ..< k + 1
                 default:
-                    flushPacked(&self)
-                    parts.append(tag(field, 0, enc) + varint(n, enc))
+                    packed(field, numbers[chunk], enc, into: &fields)
+                    writeTag(field, 0, enc, into: &fields.bytes)
+                    writeVarint(n, enc, into: &fields.bytes)
+                    fields.close()
+                    chunk = k + 1 ..< k + 1
                 }
             }
-            flushPacked(&self)
-            if enc.emptyPacked && r.below(4) == 0 { parts.append(packed(field, [], enc)) }
-            return parts
+            packed(field, numbers[chunk], enc, into: &fields)
+            if enc.emptyPacked && r.below(4) == 0 { emptyPacked(field, enc, into: &fields) }
         }
 
-        mutating func packed(_ field: Int, _ numbers: [UInt64], _ enc: Encoding) -> [UInt8] {
-            var payload: [UInt8] = []
-            for n in numbers { payload += varint(n, enc) }
-            return tag(field, 2, enc) + length(payload.count, enc) + payload
+        /// A packed field, none for no numbers.
+        mutating func packed(_ field: Int, _ numbers: ArraySlice<UInt64>, _ enc: Encoding, into fields: inout Fields) {
+            guard !numbers.isEmpty else { return }
+            var payload = Self.take(&packedPayload)
+            for n in numbers { writeVarint(n, enc, into: &payload) }
+            writeField(field, payload, enc, into: &fields.bytes)
+            fields.close()
+            packedPayload = payload
         }
 
-        mutating func labelFields(_ labels: [Label], _ enc: Encoding) -> [[UInt8]] {
-            var parts: [[UInt8]] = []
-            for l in labels { parts.append(field(3, message: labelMessage(l, enc), enc)) }
-            return parts
+        mutating func emptyPacked(_ field: Int, _ enc: Encoding, into fields: inout Fields) {
+            writeField(field, [], enc, into: &fields.bytes)
+            fields.close()
+        }
+
+        mutating func labelFields(_ labels: [Label], _ enc: Encoding, into fields: inout Fields) {
+            for l in labels {
+                var payload = Self.take(&labelPayload)
+                labelMessage(l, enc, into: &payload)
+                writeField(3, payload, enc, into: &fields.bytes)
+                fields.close()
+                labelPayload = payload
+            }
         }
 
         /// A label's fields: zero ones left out or written, maybe in another order, maybe written twice
         /// (the last one counts).
-        mutating func labelMessage(_ l: Label, _ enc: Encoding) -> [UInt8] {
+        mutating func labelMessage(_ l: Label, _ enc: Encoding, into out: inout [UInt8]) {
             let key = l.key < 4 ? VariedProfile.keyBase + UInt64(l.key) : VariedProfile.outOfRange
             let str = l.str == 0 ? 0 : l.str <= 8 ? VariedProfile.strBase + UInt64(l.str - 1) : VariedProfile.outOfRange
             let unit = l.unit == 0 ? 0 : VariedProfile.unitBase + UInt64(l.unit - 1)
@@ -385,45 +442,53 @@ public enum VariedProfile {
                 if r.below(2) == 1 { fields.reverse() }
                 if r.below(4) == 0 { fields.insert((fields[0].0, UInt64(r.below(3))), at: 0) }  // overwritten later
             }
-            var out: [UInt8] = []
             for (f, v) in fields where v != 0 || (enc.shuffled && r.below(2) == 1) {
-                out += tag(f, 0, enc) + varint(v, enc)
+                writeTag(f, 0, enc, into: &out)
+                writeVarint(v, enc, into: &out)
             }
-            if enc.unknownFields && r.below(2) == 1 { out += unknownField(enc) }
-            return out
+            if enc.unknownFields && r.below(2) == 1 { unknownField(enc, into: &out) }
         }
 
-        mutating func unknownField(_ enc: Encoding) -> [UInt8] {
+        mutating func unknownField(_ enc: Encoding, into out: inout [UInt8]) {
             let field = 5 + r.below(20)
             switch r.below(4) {
-            case 0: return tag(field, 0, enc) + varint(r.varint(), enc)
-            case 1: return tag(field, 1, enc) + (0 ..< 8).map { _ in r.byte() }
-            case 2: return tag(field, 5, enc) + (0 ..< 4).map { _ in r.byte() }
+            case 0:
+                writeTag(field, 0, enc, into: &out)
+                writeVarint(r.varint(), enc, into: &out)
+            case 1:
+                writeTag(field, 1, enc, into: &out)
+                for _ in 0 ..< 8 { out.append(r.byte()) }
+            case 2:
+                writeTag(field, 5, enc, into: &out)
+                for _ in 0 ..< 4 { out.append(r.byte()) }
             default:
-                let payload = (0 ..< r.below(6)).map { _ in r.byte() }
-                return tag(field, 2, enc) + length(payload.count, enc) + payload
+                let n = r.below(6)
+                writeTag(field, 2, enc, into: &out)
+                writeLength(n, enc, into: &out)
+                for _ in 0 ..< n { out.append(r.byte()) }
             }
         }
 
-        mutating func field(_ number: Int, message: [UInt8], _ enc: Encoding) -> [UInt8] {
-            tag(number, 2, enc) + length(message.count, enc) + message
+        mutating func writeField(_ number: Int, _ payload: [UInt8], _ enc: Encoding, into out: inout [UInt8]) {
+            writeTag(number, 2, enc, into: &out)
+            writeLength(payload.count, enc, into: &out)
+            out += payload
         }
 
         /// At most five bytes, as protobuf-c reads tags.
-        mutating func tag(_ field: Int, _ wire: Int, _ enc: Encoding) -> [UInt8] {
+        mutating func writeTag(_ field: Int, _ wire: Int, _ enc: Encoding, into out: inout [UInt8]) {
             let v = UInt64(field << 3 | wire)
-            let canonical = canonicalVarint(v)
-            return enc.longTags ? paddedVarint(v, extra: r.below(6 - canonical.count)) : canonical
+            appendVarint(v, extra: enc.longTags ? r.below(6 - (v < 0x80 ? 1 : 2)) : 0, to: &out)
         }
 
         /// At most five bytes, as protobuf-c reads length prefixes.
-        mutating func length(_ n: Int, _ enc: Encoding) -> [UInt8] {
-            let canonical = canonicalVarint(UInt64(n))
-            return enc.longLengths ? paddedVarint(UInt64(n), extra: r.below(6 - canonical.count)) : canonical
+        mutating func writeLength(_ n: Int, _ enc: Encoding, into out: inout [UInt8]) {
+            let size = n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : 4
+            appendVarint(UInt64(n), extra: enc.longLengths ? r.below(6 - size) : 0, to: &out)
         }
 
-        mutating func varint(_ v: UInt64, _ enc: Encoding) -> [UInt8] {
-            enc.longVarints ? paddedVarint(v, extra: r.below(4)) : canonicalVarint(v)
+        mutating func writeVarint(_ v: UInt64, _ enc: Encoding, into out: inout [UInt8]) {
+            appendVarint(v, extra: enc.longVarints ? r.below(4) : 0, to: &out)
         }
     }
 }
