@@ -56,3 +56,24 @@ let package = Package(
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
+
+// Fuzz targets (scripts/fuzz): libFuzzer executables in Fuzz/<Name>/, whose main.swift ends in
+// `Fuzzing.main(seeds:_:)` (Fuzz/FuzzSupport). They link only with -sanitize=fuzzer, so they are declared
+// only when FLAMEGRAPH_AI_FUZZ is set (scripts/fuzz sets it and builds into .build-fuzz/): a plain
+// `swift build` never sees them. Adding one: its folder, and a line here.
+let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+    // bytes -> a profile with varied sample encodings; the hand-written decoder must match protobuf-c
+    ("FuzzSampleDecoder", ["ProtoPprof", "TestSupport"]),
+]
+if Context.environment["FLAMEGRAPH_AI_FUZZ"] != nil {
+    package.targets += [
+        // libFuzzer's driver, declared for Swift
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        // seeds, fixtures, the driver call
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz/\(target.name)"))
+    }
+}
