@@ -11,18 +11,22 @@ public enum Fuzzing {
     public typealias TestOneInput = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 
     public static func main(seeds: () -> [(name: String, bytes: [UInt8])] = { [] }, _ testOneInput: TestOneInput) -> Never {
-        let environment = ProcessInfo.processInfo.environment
-        if let directory = environment["FLAMEGRAPH_AI_FUZZ_SEEDS"] {
-            let made = seeds()
-            for (name, bytes) in made {
-                _ = FileManager.default.createFile(atPath: directory + "/seed-" + name, contents: Data(bytes))
-            }
-            print("wrote \(made.count) seeds to \(directory)")
-            exit(0)
-        }
+        if writeSeedsIfAsked(seeds) { exit(0) }
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv, testOneInput))
+    }
+
+    /// Writes the seeds into FLAMEGRAPH_AI_FUZZ_SEEDS when it is set. Everything it allocates is released
+    /// before the caller exits, so LeakSanitizer has nothing to report.
+    private static func writeSeedsIfAsked(_ seeds: () -> [(name: String, bytes: [UInt8])]) -> Bool {
+        guard let directory = ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_FUZZ_SEEDS"] else { return false }
+        let made = seeds()
+        for (name, bytes) in made {
+            _ = FileManager.default.createFile(atPath: directory + "/seed-" + name, contents: Data(bytes))
+        }
+        print("wrote \(made.count) seeds to \(directory)")
+        return true
     }
 
     /// The input as an array.
