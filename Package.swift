@@ -61,8 +61,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip.
-        .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
+        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip, the decoder parity oracle
+        // and varied encodings (shared with the fuzz targets).
+        .target(name: "TestSupport", dependencies: ["CDeflate", "ProtoPprof"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
@@ -74,3 +75,24 @@ let package = Package(
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
+
+// Fuzz targets (scripts/fuzz): libFuzzer executables in Fuzz/<Name>/, whose main.swift ends in
+// `Fuzzing.main(seeds:_:)` (Fuzz/FuzzSupport). They link only with -sanitize=fuzzer, so they are declared
+// only when FLAMEGRAPH_AI_FUZZ is set (scripts/fuzz sets it and builds into .build-fuzz/): a plain
+// `swift build` never sees them. Adding one: its folder, and a line here.
+let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+    // bytes -> a profile with varied sample encodings; the hand-written decoder must match protobuf-c
+    ("FuzzSampleDecoder", ["ProtoPprof", "TestSupport"]),
+]
+if Context.environment["FLAMEGRAPH_AI_FUZZ"] != nil {
+    package.targets += [
+        // libFuzzer's driver, declared for Swift
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        // seeds, fixtures, the driver call
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz/\(target.name)"))
+    }
+}
