@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "LinearRegex"),
         // bytes -> pprof model
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
+        // other formats -> pprof model: legacy pprof, folded, Chrome .cpuprofile, speedscope, perf script
+        .target(name: "ProfileFormats", dependencies: ["ProtoPprof"]),
         // model -> call trees, flame graphs, diffs, exports
         .target(name: "FlameDiff", dependencies: ["ProtoPprof", "JSONCore", "LinearRegex"]),
         // tree -> analysis, offline explanation, prompts and grounding; the catalogue and the prompt templates are data
