@@ -231,35 +231,12 @@ enum LegacyReader {
         builder.dropFrames = allocDropFrames
         builder.keepFrames = allocKeepFrames
 
-        var scanner = LineScanner(bytes, format: .legacyPprof, maxLineBytes: limits.maxLineBytes)
         var samples: [RawSample] = []
-        var symbols = SymbolTable()
-        var sawHeader = false
-        var mapsStart: Int?
-        while let line = try scanner.next() {
-            let t = bytes.trimmed(line)
-            let position = "line \(scanner.number)"
-            if !sawHeader {
-                if t.isEmpty || bytes[t.lowerBound] == UInt8(ascii: "#") { continue }
-                sawHeader = true
-                continue
-            }
-            if isMemoryMapSentinel(bytes, t) {
-                mapsStart = scanner.rest.lowerBound
-                break
-            }
-            if t.isEmpty { continue }
-            if bytes[t.lowerBound] == UInt8(ascii: "#") {
-                symbols.add(bytes, t)
-                continue
-            }
-            symbols.endBlock()
+        let (symbols, maps) = try eachRecordLine(bytes, limits: limits) { t, position throws(ProfileFormatError) in
             try builder.countRecord(at: position)
             samples.append(try heapSample(bytes, t, header: header, position: position, limits: limits))
         }
-        symbols.endBlock()
-        let maps = try parseMaps(bytes, (mapsStart ?? bytes.count) ..< bytes.count, limits: limits)
-        return try finish(&builder, samples: samples, maps: maps, symbols: symbols.table, dropDuplicateLeaf: false)
+        return try finish(&builder, samples: samples, maps: maps, symbols: symbols, dropDuplicateLeaf: false)
     }
 
     /// `inuse_objects: inuse_bytes [alloc_objects: alloc_bytes] @ 0x… 0x…`
@@ -339,55 +316,33 @@ enum LegacyReader {
         builder.sampleTypes = [ValueType(type: "contentions", unit: "count"), ValueType(type: "delay", unit: "nanoseconds")]
         builder.dropFrames = lockDropFrames
 
-        var scanner = LineScanner(bytes, format: .legacyPprof, maxLineBytes: limits.maxLineBytes)
         var cpuHz: Int64 = 0
         var samples: [RawSample] = []
-        var symbols = SymbolTable()
-        var state = 0  // 0: before the header, 1: attributes, 2: samples
-        var mapsStart: Int?
-        while let line = try scanner.next() {
-            let t = bytes.trimmed(line)
-            let position = "line \(scanner.number)"
-            if state == 0 {
-                if t.isEmpty || bytes[t.lowerBound] == UInt8(ascii: "#") { continue }
-                state = 1
-                continue
-            }
-            if isMemoryMapSentinel(bytes, t) {
-                mapsStart = scanner.rest.lowerBound
-                break
-            }
-            if t.isEmpty { continue }
-            if bytes[t.lowerBound] == UInt8(ascii: "#") {
-                symbols.add(bytes, t)
-                continue
-            }
+        var inAttributes = true
+        var inSamples = true
+        let (symbols, maps) = try eachRecordLine(bytes, limits: limits) { t, position throws(ProfileFormatError) in
             if bytes.hasPrefix("---", in: t) {
                 // Another section: pprof stops reading samples here and looks for the memory map.
-                state = 3
-                continue
+                inSamples = false
+                return
             }
-            if state == 3 { continue }
-            if state == 1, let eq = bytes.firstIndex(of: UInt8(ascii: "="), in: t) {
+            guard inSamples else { return }
+            if inAttributes, let eq = bytes.firstIndex(of: UInt8(ascii: "="), in: t) {
                 let key = bytes.string(bytes.trimmed(t.lowerBound ..< eq))
                 let value = bytes.string(bytes.trimmed(eq + 1 ..< t.upperBound))
-                func integer() throws(ProfileFormatError) -> Int64 {
-                    guard let v = parseGoInt(value) else { throw fail(position, "attribute '\(key)' is not an integer: '\(value)'") }
-                    return v
-                }
+                guard let v = parseGoInt(value) else { throw fail(position, "attribute '\(key)' is not an integer: '\(value)'") }
                 switch key {
-                case "cycles/second": cpuHz = try integer()
-                case "sampling period": builder.period = try integer()
+                case "cycles/second": cpuHz = v
+                case "sampling period": builder.period = v
                 case "ms since reset":
-                    let (ns, o) = try integer().multipliedReportingOverflow(by: 1_000_000)
+                    let (ns, o) = v.multipliedReportingOverflow(by: 1_000_000)
                     builder.durationNanos = o ? 0 : ns
                 case "discarded samples": break
                 default: throw fail(position, "unknown attribute '\(key)' (not a Go or gperftools contention profile)")
                 }
-                continue
+                return
             }
-            state = 2
-            symbols.endBlock()
+            inAttributes = false
             try builder.countRecord(at: position)
             var p = TokenCursor(bytes: bytes, at: t.lowerBound, end: t.upperBound)
             guard let d1 = p.digits() else { throw fail(position, "expected 'cycles count @ addresses', found '\(preview(bytes, t))'") }
@@ -412,9 +367,7 @@ enum LegacyReader {
             let addresses = try stackAddresses(bytes, p.at ..< t.upperBound, position: position, limits: limits)
             samples.append(RawSample(values: [v2, v1], addresses: addresses.map { $0 &- 1 }, position: position))
         }
-        symbols.endBlock()
-        let maps = try parseMaps(bytes, (mapsStart ?? bytes.count) ..< bytes.count, limits: limits)
-        return try finish(&builder, samples: samples, maps: maps, symbols: symbols.table, dropDuplicateLeaf: false)
+        return try finish(&builder, samples: samples, maps: maps, symbols: symbols, dropDuplicateLeaf: false)
     }
 
     // MARK: Count (text)
@@ -433,32 +386,11 @@ enum LegacyReader {
         builder.periodType = ValueType(type: name, unit: "count")
         builder.period = 1
         builder.sampleTypes = [ValueType(type: name, unit: "count")]
-        var scanner = LineScanner(bytes, format: .legacyPprof, maxLineBytes: limits.maxLineBytes)
         var samples: [RawSample] = []
-        var symbols = SymbolTable()
-        var sawHeader = false
         var inSamples = true
-        var mapsStart: Int?
-        while let line = try scanner.next() {
-            let t = bytes.trimmed(line)
-            let position = "line \(scanner.number)"
-            if !sawHeader {
-                if t.isEmpty || bytes[t.lowerBound] == UInt8(ascii: "#") { continue }
-                sawHeader = true
-                continue
-            }
-            if isMemoryMapSentinel(bytes, t) {
-                mapsStart = scanner.rest.lowerBound
-                break
-            }
-            if t.isEmpty { continue }
-            if bytes[t.lowerBound] == UInt8(ascii: "#") {
-                symbols.add(bytes, t)
-                continue
-            }
+        let (symbols, maps) = try eachRecordLine(bytes, limits: limits) { t, position throws(ProfileFormatError) in
             if bytes.hasPrefix("---", in: t) { inSamples = false }
-            guard inSamples else { continue }
-            symbols.endBlock()
+            guard inSamples else { return }
             try builder.countRecord(at: position)
             var p = TokenCursor(bytes: bytes, at: t.lowerBound, end: t.upperBound)
             guard let d = p.digits() else { throw fail(position, "expected 'count @ addresses', found '\(preview(bytes, t))'") }
@@ -468,12 +400,44 @@ enum LegacyReader {
             let addresses = try stackAddresses(bytes, p.at ..< t.upperBound, position: position, limits: limits)
             samples.append(RawSample(values: [n], addresses: addresses.map { $0 &- 1 }, position: position))
         }
-        symbols.endBlock()
-        let maps = try parseMaps(bytes, (mapsStart ?? bytes.count) ..< bytes.count, limits: limits)
-        return try finish(&builder, samples: samples, maps: maps, symbols: symbols.table, dropDuplicateLeaf: false)
+        return try finish(&builder, samples: samples, maps: maps, symbols: symbols, dropDuplicateLeaf: false)
     }
 
     // MARK: Shared pieces
+
+    typealias Symbols = [UInt64: [(name: String, file: String, line: Int64)]]
+
+    /// Walks the lines after a legacy text header: skips blank lines, collects Go's `#` symbol lines, stops at the
+    /// memory-map sentinel and parses the map after it, and hands every other line (trimmed) to `record`.
+    private static func eachRecordLine(
+        _ bytes: Bytes, limits: FormatLimits, _ record: (Range<Int>, String) throws(ProfileFormatError) -> Void
+    ) throws(ProfileFormatError) -> (Symbols, [RawMapping]) {
+        var scanner = LineScanner(bytes, format: .legacyPprof, maxLineBytes: limits.maxLineBytes)
+        var symbols = SymbolTable()
+        var sawHeader = false
+        var mapsStart = bytes.count
+        while let line = try scanner.next() {
+            let t = bytes.trimmed(line)
+            let isComment = !t.isEmpty && bytes[t.lowerBound] == UInt8(ascii: "#")
+            if !sawHeader {
+                sawHeader = !t.isEmpty && !isComment
+                continue
+            }
+            if isMemoryMapSentinel(bytes, t) {
+                mapsStart = scanner.rest.lowerBound
+                break
+            }
+            if t.isEmpty { continue }
+            if isComment {
+                symbols.add(bytes, t)
+                continue
+            }
+            symbols.endBlock()
+            try record(t, "line \(scanner.number)")
+        }
+        symbols.endBlock()
+        return (symbols.table, try parseMaps(bytes, mapsStart ..< bytes.count, limits: limits))
+    }
 
     /// The `0x…` numbers of a stack (pprof takes the run of `[ x0-9a-f]` after the `@` and finds `0x[0-9a-f]+`).
     private static func stackAddresses(_ bytes: Bytes, _ r: Range<Int>, position: String, limits: FormatLimits) throws(ProfileFormatError) -> [UInt64] {
@@ -508,8 +472,8 @@ enum LegacyReader {
     /// Go's `#\t0xADDR\tfunc+0xOFF\tfile:line` comment lines, by address; several for one address in one block are
     /// inlined frames, innermost first. The first block naming an address wins.
     private struct SymbolTable {
-        var table: [UInt64: [(name: String, file: String, line: Int64)]] = [:]
-        private var block: [UInt64: [(name: String, file: String, line: Int64)]] = [:]
+        var table: Symbols = [:]
+        private var block: Symbols = [:]
 
         mutating func add(_ bytes: Bytes, _ t: Range<Int>) {
             var fields: [Range<Int>] = []
@@ -551,7 +515,7 @@ enum LegacyReader {
     /// of first use, each assigned to the first mapping (in pprof's order) containing its address.
     private static func finish(
         _ builder: inout ProfileBuilder, samples inputSamples: [RawSample], maps inputMaps: [RawMapping],
-        symbols: [UInt64: [(name: String, file: String, line: Int64)]], dropDuplicateLeaf: Bool
+        symbols: Symbols, dropDuplicateLeaf: Bool
     ) throws(ProfileFormatError) -> Profile {
         var samples = inputSamples
         var maps = massage(inputMaps)
