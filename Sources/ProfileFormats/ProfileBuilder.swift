@@ -5,7 +5,8 @@ import ProtoPprof
 /// (set 0 empty). Readers push frames root first into a trie of stacks (`push`), so a stack shared by many samples,
 /// or a prefix shared by many stacks, is stored once; `build` lays the used stacks out leaf first.
 ///
-/// Every value added is checked: a sample type's total must fit in Int64, or the reader fails with `.overflow`.
+/// Every value added is checked: the sum of a sample type's magnitudes must fit in Int64, or the reader fails with
+/// `.overflow`.
 struct ProfileBuilder {
     let format: ProfileFormat
     let limits: FormatLimits
@@ -43,6 +44,7 @@ struct ProfileBuilder {
     private var sampleLabelSets: [Int32] = []
     private var values: [Int64] = []
     private var sampleIndex: [UInt64: Int32] = [:]
+    /// Σ|value| per sample type so far.
     private var totals: [Int64] = []
     private var records = 0
 
@@ -186,8 +188,10 @@ struct ProfileBuilder {
     ) throws(ProfileFormatError) {
         precondition(sampleValues.count == sampleTypes.count, "reader gave \(sampleValues.count) values for \(sampleTypes.count) sample types")
         if totals.count != sampleTypes.count { totals = [Int64](repeating: 0, count: sampleTypes.count) }
+        // The project's rule (FlameDiff's `magnitude(ofType:)`): Σ|value| of each type fits in Int64, so every
+        // sum a tree, a filter or a diff makes of them fits too.
         for (t, v) in sampleValues.enumerated() {
-            let (sum, overflow) = totals[t].addingReportingOverflow(v)
+            let (sum, overflow) = v == Int64.min ? (0, true) : totals[t].addingReportingOverflow(abs(v))
             if overflow { throw .overflow(format: format, sampleType: sampleTypes[t].description, location: position()) }
             totals[t] = sum
         }
@@ -214,9 +218,6 @@ struct ProfileBuilder {
     }
 
     var sampleCount: Int { sampleNodes.count }
-
-    /// The total of sample type `t` so far.
-    func total(_ t: Int) -> Int64 { t < totals.count ? totals[t] : 0 }
 
     // MARK: Output
 

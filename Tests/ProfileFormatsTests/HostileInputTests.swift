@@ -190,6 +190,9 @@ import Testing
         expectMalformed("threadcreate profile: total 1\n1 x 0x10\n", .legacyPprof, at: "line 2", containing: "'@'")
         #expect(decodeError("threadcreate profile: total 1\n99999999999999999999 @ 0x10\n") == .overflow(format: .legacyPprof, sampleType: "threadcreate/count", location: "line 2"))
         #expect(decodeError("goroutine profile: total 2\n9223372036854775807 @ 0x10\n1 @ 0x10\n") == .overflow(format: .legacyPprof, sampleType: "goroutine/count", location: "line 3"))
+        // Σ|value| must fit, as FlameDiff requires, even when the signed sum would (negative in-use values).
+        let negative = "heap profile: 1: 1 [1: 1] @ heapprofile\n-9223372036854775807: -9223372036854775807 [0: 0] @ 0x1\n1: 1 [0: 0] @ 0x1\n"
+        #expect(decodeError(negative) == .overflow(format: .legacyPprof, sampleType: "objects/count", location: "line 3"))
     }
 
     // MARK: Mutation fuzzing, one test per reader
