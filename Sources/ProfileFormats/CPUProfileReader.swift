@@ -65,9 +65,13 @@ enum CPUProfileReader {
             guard let list = node["children"], !list.isNull else { continue }
             for (j, childID) in try integers(list, "nodes[\(k)].children").enumerated() {
                 guard let c = indexOfID[childID] else { throw fail("nodes[\(k)].children[\(j)]", "node id \(childID) does not exist") }
-                if c == 0 { throw fail("nodes[\(k)].children[\(j)]", "the root (node id \(ids[0])) cannot be a child: the nodes form a cycle") }
+                if c == 0 {
+                    throw fail("nodes[\(k)].children[\(j)]", "the root (node id \(ids[0])) cannot be a child: the nodes form a cycle")
+                }
                 if parent[Int(c)] >= 0 {
-                    throw fail("nodes[\(k)].children[\(j)]", "node id \(childID) has two parents (node ids \(ids[Int(parent[Int(c)])]) and \(ids[k]))")
+                    throw fail(
+                        "nodes[\(k)].children[\(j)]",
+                        "node id \(childID) has two parents (node ids \(ids[Int(parent[Int(c)])]) and \(ids[k]))")
                 }
                 parent[Int(c)] = Int32(k)
                 children[k].append(c)
@@ -77,10 +81,14 @@ enum CPUProfileReader {
             guard let p = node["parent"], !p.isNull else { continue }
             guard let parentID = p.int else { throw fail("nodes[\(k)].parent", "not an integer") }
             guard let pk = indexOfID[parentID] else { throw fail("nodes[\(k)].parent", "node id \(parentID) does not exist") }
-            if k == 0 { throw fail("nodes[0].parent", "the root (nodes[0]) has a parent: the nodes form a cycle or nodes[0] is not the root") }
+            if k == 0 {
+                throw fail("nodes[0].parent", "the root (nodes[0]) has a parent: the nodes form a cycle or nodes[0] is not the root")
+            }
             if parent[k] >= 0 {
                 if parent[k] != pk {
-                    throw fail("nodes[\(k)].parent", "parent node id \(parentID) disagrees with the children list of node id \(ids[Int(parent[k])])")
+                    throw fail(
+                        "nodes[\(k)].parent",
+                        "parent node id \(parentID) disagrees with the children list of node id \(ids[Int(parent[k])])")
                 }
                 continue
             }
@@ -115,7 +123,9 @@ enum CPUProfileReader {
             }
         }
         if let orphan = stackOfNode.firstIndex(of: -1) {
-            throw fail("nodes[\(orphan)]", "node id \(ids[orphan]) is not reachable from the root (node id \(ids[0])): a cycle or a missing parent")
+            throw fail(
+                "nodes[\(orphan)]", "node id \(ids[orphan]) is not reachable from the root (node id \(ids[0])): a cycle or a missing parent"
+            )
         }
 
         let startTime = json["startTime"]?.double
@@ -136,10 +146,12 @@ enum CPUProfileReader {
                 totalHits = sum
             }
             let span = (startTime != nil && endTime != nil) ? max(0, endTime! - startTime!) : 0
-            for k in 0 ..< nodes.count where hits[k] > 0 {
+            for k in 0..<nodes.count where hits[k] > 0 {
                 try builder.countRecord(at: "nodes[\(k)]")
                 let time = Double(hits[k]) * span / Double(totalHits)
-                guard let ns = nanoseconds(time) else { throw .overflow(format: .cpuprofile, sampleType: "cpu/nanoseconds", location: "nodes[\(k)]") }
+                guard let ns = nanoseconds(time) else {
+                    throw .overflow(format: .cpuprofile, sampleType: "cpu/nanoseconds", location: "nodes[\(k)]")
+                }
                 try builder.addSample(stack: stackOfNode[k], values: [hits[k], ns], at: "nodes[\(k)]")
             }
             if totalHits > 0 { builder.period = nanoseconds(span / Double(totalHits)) ?? 0 }
@@ -167,14 +179,14 @@ enum CPUProfileReader {
         // Stamps, then order by stamp (stable), as DevTools does.
         var stamps = [Double](repeating: 0, count: samples.count)
         var t = startTime ?? 0
-        for i in 0 ..< deltas.count {
+        for i in 0..<deltas.count {
             t += deltas[i]
             stamps[i] = t
         }
         guard t.isFinite else { throw fail("timeDeltas", "the timestamps overflow") }
-        var order = Array(0 ..< samples.count)
+        var order = Array(0..<samples.count)
         var sorted = true
-        for i in 1 ..< max(1, stamps.count) where stamps[i] < stamps[i - 1] {
+        for i in 1..<max(1, stamps.count) where stamps[i] < stamps[i - 1] {
             sorted = false
             break
         }

@@ -29,7 +29,7 @@ enum FoldedReader {
             // The count: the last token.
             var countStart = line.upperBound
             while countStart > line.lowerBound && !isSpace(bytes[countStart - 1]) { countStart -= 1 }
-            let countRange = countStart ..< line.upperBound
+            let countRange = countStart..<line.upperBound
             switch bytes.decimal(countRange) {
             case .value(let v):
                 value[0] = v
@@ -38,7 +38,8 @@ enum FoldedReader {
             case .invalid:
                 throw .malformed(
                     format: .folded, location: where_,
-                    reason: "expected 'frame;frame;... count' ending in a non-negative integer count, found '\(preview(bytes, countRange))'")
+                    reason: "expected 'frame;frame;... count' ending in a non-negative integer count, found '\(preview(bytes, countRange))'"
+                )
             }
             try builder.countRecord(at: where_)
             var stackEnd = countStart
@@ -46,8 +47,8 @@ enum FoldedReader {
             var node = ProfileBuilder.emptyStack
             var frameStart = line.lowerBound
             while frameStart <= stackEnd {
-                let frameEnd = bytes.firstIndex(of: UInt8(ascii: ";"), in: frameStart ..< stackEnd) ?? stackEnd
-                let frame = frameStart ..< frameEnd
+                let frameEnd = bytes.firstIndex(of: UInt8(ascii: ";"), in: frameStart..<stackEnd) ?? stackEnd
+                let frame = frameStart..<frameEnd
                 if !frame.isEmpty {
                     let key = ByteKey(bytes, frame)
                     let location: Int32
@@ -78,9 +79,9 @@ enum FoldedReader {
     /// `name (file:line)` → (name, file, line), else nil.
     static func splitPySpyFrame(_ frame: Range<Int>, in bytes: Bytes) -> (Range<Int>, Range<Int>, Int64)? {
         guard frame.count > 5, bytes[frame.upperBound - 1] == UInt8(ascii: ")") else { return nil }
-        let inner = frame.lowerBound ..< frame.upperBound - 1
+        let inner = frame.lowerBound..<frame.upperBound - 1
         guard let colon = bytes.lastIndex(of: UInt8(ascii: ":"), in: inner),
-              case .value(let line) = bytes.decimal(colon + 1 ..< inner.upperBound)
+            case .value(let line) = bytes.decimal(colon + 1..<inner.upperBound)
         else { return nil }
         // The " (" that opens the file part: the last one before the colon.
         var open = colon
@@ -89,9 +90,9 @@ enum FoldedReader {
             if bytes[open] == UInt8(ascii: "(") && bytes[open - 1] == UInt8(ascii: " ") { break }
         }
         guard open > frame.lowerBound + 1, bytes[open] == UInt8(ascii: "("), bytes[open - 1] == UInt8(ascii: " "),
-              open + 1 < colon
+            open + 1 < colon
         else { return nil }
-        return (frame.lowerBound ..< open - 1, open + 1 ..< colon, line)
+        return (frame.lowerBound..<open - 1, open + 1..<colon, line)
     }
 
     /// Whether the first significant lines are folded stacks: each ends in a space and an integer, and at least one
@@ -103,7 +104,7 @@ enum FoldedReader {
             if line.isEmpty || bytes[line.lowerBound] == UInt8(ascii: "#") { continue }
             var countStart = line.upperBound
             while countStart > line.lowerBound && !isSpace(bytes[countStart - 1]) { countStart -= 1 }
-            if bytes.decimal(countStart ..< line.upperBound) == .invalid { return false }
+            if bytes.decimal(countStart..<line.upperBound) == .invalid { return false }
             if countStart > line.lowerBound { stacks += 1 }
         }
         return stacks > 0
@@ -112,7 +113,7 @@ enum FoldedReader {
 
 /// A short, printable excerpt of the input for error messages.
 func preview(_ bytes: Bytes, _ r: Range<Int>) -> String {
-    let cut = r.lowerBound ..< min(r.upperBound, r.lowerBound + 40)
+    let cut = r.lowerBound..<min(r.upperBound, r.lowerBound + 40)
     var s = bytes.string(cut).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined()
     if cut.count < r.count { s += "…" }
     return s

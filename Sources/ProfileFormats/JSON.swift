@@ -90,7 +90,9 @@ struct JSONParser {
                     i += 1
                     value = .object([])
                 } else {
-                    if kinds.count >= maxDepth { throw .limitExceeded(format: format, what: "JSON nested deeper than \(maxDepth) levels", limit: maxDepth) }
+                    if kinds.count >= maxDepth {
+                        throw .limitExceeded(format: format, what: "JSON nested deeper than \(maxDepth) levels", limit: maxDepth)
+                    }
                     kinds.append(.object)
                     objects.append([])
                     keys.append(try key())
@@ -103,7 +105,9 @@ struct JSONParser {
                     i += 1
                     value = .array([])
                 } else {
-                    if kinds.count >= maxDepth { throw .limitExceeded(format: format, what: "JSON nested deeper than \(maxDepth) levels", limit: maxDepth) }
+                    if kinds.count >= maxDepth {
+                        throw .limitExceeded(format: format, what: "JSON nested deeper than \(maxDepth) levels", limit: maxDepth)
+                    }
                     if i < bytes.count && (bytes[i] == UInt8(ascii: "-") || isDigit(bytes[i])) {
                         kinds.append(.numbers)
                         numberArrays.append([])
@@ -124,7 +128,7 @@ struct JSONParser {
             case UInt8(ascii: "n"):
                 try literal("null")
                 value = .null
-            case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"):
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 value = .number(try number())
             default:
                 throw fail("unexpected character '\(Character(Unicode.Scalar(bytes[i])))'")
@@ -196,7 +200,7 @@ struct JSONParser {
 
     private mutating func literal(_ word: StaticString) throws(ProfileFormatError) {
         let n = word.utf8CodeUnitCount
-        guard bytes.hasPrefix(word, in: i ..< bytes.count) else { throw fail("invalid literal") }
+        guard bytes.hasPrefix(word, in: i..<bytes.count) else { throw fail("invalid literal") }
         i += n
     }
 
@@ -228,10 +232,10 @@ struct JSONParser {
             // Exact: at most 15 digits plus a sign fit in 2^53.
             let negative = bytes[start] == UInt8(ascii: "-")
             var v: Int64 = 0
-            for k in (negative ? start + 1 : start) ..< i { v = v * 10 + Int64(bytes[k] - 0x30) }
+            for k in (negative ? start + 1 : start)..<i { v = v * 10 + Int64(bytes[k] - 0x30) }
             return Double(negative ? -v : v)
         }
-        guard let d = Double(bytes.string(start ..< i)), d.isFinite else {
+        guard let d = Double(bytes.string(start..<i)), d.isFinite else {
             throw fail("number out of range", at: start)
         }
         return d
@@ -245,7 +249,7 @@ struct JSONParser {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let s = bytes.string(contentStart ..< i)
+                let s = bytes.string(contentStart..<i)
                 i += 1
                 return s
             }
@@ -254,7 +258,7 @@ struct JSONParser {
             i += 1
         }
         guard i < bytes.count else { throw fail("unterminated string", at: start) }
-        var out = Array(UnsafeBufferPointer(rebasing: bytes[contentStart ..< i]))
+        var out = Array(UnsafeBufferPointer(rebasing: bytes[contentStart..<i]))
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
@@ -309,7 +313,7 @@ struct JSONParser {
     private mutating func hex4() throws(ProfileFormatError) -> UInt32 {
         guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
         var v: UInt32 = 0
-        for k in 0 ..< 4 {
+        for k in 0..<4 {
             guard let d = hexValue(bytes[i + k]) else { throw fail("invalid \\u escape") }
             v = v << 4 | UInt32(d)
         }
@@ -339,7 +343,7 @@ func topLevelJSONKeys(_ bytes: Bytes, limit: Int = 1 << 26) -> Set<String>? {
                 if bytes[i] == UInt8(ascii: "\\") { i += 1 }
                 i += 1
             }
-            if depth == 1 && expectKey && i <= end { keys.insert(bytes.string(s ..< min(i, end))) }
+            if depth == 1 && expectKey && i <= end { keys.insert(bytes.string(s..<min(i, end))) }
             expectKey = false
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             depth += 1

@@ -1,9 +1,9 @@
 import ProtoPprof
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// pprof's pre-protobuf formats, read as `go tool pprof` reads them (google/pprof `profile/legacy_profile.go`):
@@ -91,7 +91,7 @@ enum LegacyReader {
         func word(_ bytes: Bytes, _ at: Int) -> UInt64? {
             guard at >= 0, at + size <= bytes.count else { return nil }
             var v: UInt64 = 0
-            for k in 0 ..< size {
+            for k in 0..<size {
                 let b = UInt64(bytes[bigEndian ? at + k : at + size - 1 - k])
                 v = v << 8 | b
             }
@@ -100,13 +100,15 @@ enum LegacyReader {
 
         func header(_ bytes: Bytes) -> (UInt64, UInt64, UInt64, UInt64, UInt64)? {
             guard let a = word(bytes, 0), let b = word(bytes, size), let c = word(bytes, 2 * size),
-                  let d = word(bytes, 3 * size), let e = word(bytes, 4 * size)
+                let d = word(bytes, 3 * size), let e = word(bytes, 4 * size)
             else { return nil }
             return (a, b, c, d, e)
         }
     }
 
-    private static func readCPU(_ bytes: Bytes, layout w: WordLayout, periodMicros: UInt64, limits: FormatLimits) throws(ProfileFormatError) -> Profile {
+    private static func readCPU(_ bytes: Bytes, layout w: WordLayout, periodMicros: UInt64, limits: FormatLimits) throws(ProfileFormatError)
+        -> Profile
+    {
         guard periodMicros <= UInt64(Int64.max / 1000) else { throw fail("header", "sampling period \(periodMicros) µs is out of range") }
         let period = Int64(periodMicros) * 1000
         var builder = ProfileBuilder(format: .legacyPprof, limits: limits, mergeSamples: false)
@@ -132,7 +134,9 @@ enum LegacyReader {
                 break
             }
             guard depth <= UInt64(limits.maxStackDepth) else {
-                throw .limitExceeded(format: .legacyPprof, what: "\(position): stack deeper than \(limits.maxStackDepth) frames", limit: limits.maxStackDepth)
+                throw .limitExceeded(
+                    format: .legacyPprof, what: "\(position): stack deeper than \(limits.maxStackDepth) frames", limit: limits.maxStackDepth
+                )
             }
             try builder.countRecord(at: position)
             guard count <= UInt64(Int64.max) else { throw .overflow(format: .legacyPprof, sampleType: "samples/count", location: position) }
@@ -140,7 +144,7 @@ enum LegacyReader {
             if overflow { throw .overflow(format: .legacyPprof, sampleType: "cpu/nanoseconds", location: position) }
             var addresses: [UInt64] = []
             addresses.reserveCapacity(Int(depth))
-            for k in 0 ..< Int(depth) {
+            for k in 0..<Int(depth) {
                 let a = w.word(bytes, at + k * w.size)!
                 addresses.append(k > 0 ? a &- 1 : a)
             }
@@ -152,7 +156,7 @@ enum LegacyReader {
 
         // The signal handler's frame: a second frame shared by all but 1/32 of the samples.
         let margin = samples.count / 32
-        for _ in 0 ..< 2 {
+        for _ in 0..<2 {
             var counts: [UInt64: Int] = [:]
             for s in samples where s.addresses.count > 1 { counts[s.addresses[1], default: 0] += 1 }
             guard let (frame, _) = counts.first(where: { $0.value >= samples.count - margin }) else { continue }
@@ -161,7 +165,7 @@ enum LegacyReader {
             }
         }
 
-        let maps = try parseMaps(bytes, at < bytes.count ? at ..< bytes.count : bytes.count ..< bytes.count, limits: limits)
+        let maps = try parseMaps(bytes, at < bytes.count ? at..<bytes.count : bytes.count..<bytes.count, limits: limits)
         return try finish(&builder, samples: samples, maps: maps, symbols: [:], dropDuplicateLeaf: true)
     }
 
@@ -246,7 +250,9 @@ enum LegacyReader {
         var p = TokenCursor(bytes: bytes, at: t.lowerBound, end: t.upperBound)
         func number(_ signed: Bool) throws(ProfileFormatError) -> Int64 {
             let text = p.signedDigits(allowMinus: signed)
-            guard let text else { throw fail(position, "expected 'objects: bytes [objects: bytes] @ addresses', found '\(preview(bytes, t))'") }
+            guard let text else {
+                throw fail(position, "expected 'objects: bytes [objects: bytes] @ addresses', found '\(preview(bytes, t))'")
+            }
             guard let v = Int64(text) else { throw .overflow(format: .legacyPprof, sampleType: "heap values", location: position) }
             return v
         }
@@ -286,7 +292,7 @@ enum LegacyReader {
         }
         if header.hasAlloc { try add(allocCount, allocSize, "allocation") }
         try add(inuseCount, inuseSize, "inuse")
-        let addresses = try stackAddresses(bytes, p.at ..< t.upperBound, position: position, limits: limits)
+        let addresses = try stackAddresses(bytes, p.at..<t.upperBound, position: position, limits: limits)
         return RawSample(values: values, addresses: addresses.map { $0 &- 1 }, blockSize: blockSize, position: position)
     }
 
@@ -298,7 +304,7 @@ enum LegacyReader {
         let avgSize = Double(size) / Double(count)
         let scale = 1 / (1 - exp(-avgSize / Double(rate)))
         guard let c = JSON.integer((Double(count) * scale).rounded(.towardZero)),
-              let s = JSON.integer((Double(size) * scale).rounded(.towardZero))
+            let s = JSON.integer((Double(size) * scale).rounded(.towardZero))
         else { return nil }
         return (c, s)
     }
@@ -328,8 +334,8 @@ enum LegacyReader {
             }
             guard inSamples else { return }
             if inAttributes, let eq = bytes.firstIndex(of: UInt8(ascii: "="), in: t) {
-                let key = bytes.string(bytes.trimmed(t.lowerBound ..< eq))
-                let value = bytes.string(bytes.trimmed(eq + 1 ..< t.upperBound))
+                let key = bytes.string(bytes.trimmed(t.lowerBound..<eq))
+                let value = bytes.string(bytes.trimmed(eq + 1..<t.upperBound))
                 guard let v = parseGoInt(value) else { throw fail(position, "attribute '\(key)' is not an integer: '\(value)'") }
                 switch key {
                 case "cycles/second": cpuHz = v
@@ -350,7 +356,9 @@ enum LegacyReader {
             guard let d2 = p.digits() else { throw fail(position, "expected 'cycles count @ addresses', found '\(preview(bytes, t))'") }
             p.skipSpaces()
             guard p.consume(UInt8(ascii: "@")) else { throw fail(position, "expected '@' before the stack") }
-            guard var v1 = Int64(d1), var v2 = Int64(d2) else { throw .overflow(format: .legacyPprof, sampleType: "contention values", location: position) }
+            guard var v1 = Int64(d1), var v2 = Int64(d2) else {
+                throw .overflow(format: .legacyPprof, sampleType: "contention values", location: position)
+            }
             let period = builder.period
             if period > 0 {
                 if cpuHz > 0 {
@@ -364,7 +372,7 @@ enum LegacyReader {
                 if o { throw .overflow(format: .legacyPprof, sampleType: "contentions/count", location: position) }
                 v2 = m
             }
-            let addresses = try stackAddresses(bytes, p.at ..< t.upperBound, position: position, limits: limits)
+            let addresses = try stackAddresses(bytes, p.at..<t.upperBound, position: position, limits: limits)
             samples.append(RawSample(values: [v2, v1], addresses: addresses.map { $0 &- 1 }, position: position))
         }
         return try finish(&builder, samples: samples, maps: maps, symbols: symbols, dropDuplicateLeaf: false)
@@ -376,7 +384,7 @@ enum LegacyReader {
     static func countHeader(_ bytes: Bytes, _ t: Range<Int>) -> String? {
         let tokens = bytes.tokens(t)
         guard tokens.count == 4, bytes.equals("profile:", in: tokens[1]), bytes.equals("total", in: tokens[2]),
-              bytes.decimal(tokens[3]) != .invalid
+            bytes.decimal(tokens[3]) != .invalid
         else { return nil }
         return bytes.string(tokens[0])
     }
@@ -397,7 +405,7 @@ enum LegacyReader {
             p.skipSpaces()
             guard p.consume(UInt8(ascii: "@")) else { throw fail(position, "expected '@' after the count") }
             guard let n = Int64(d) else { throw .overflow(format: .legacyPprof, sampleType: "\(name)/count", location: position) }
-            let addresses = try stackAddresses(bytes, p.at ..< t.upperBound, position: position, limits: limits)
+            let addresses = try stackAddresses(bytes, p.at..<t.upperBound, position: position, limits: limits)
             samples.append(RawSample(values: [n], addresses: addresses.map { $0 &- 1 }, position: position))
         }
         return try finish(&builder, samples: samples, maps: maps, symbols: symbols, dropDuplicateLeaf: false)
@@ -436,11 +444,13 @@ enum LegacyReader {
             try record(t, "line \(scanner.number)")
         }
         symbols.endBlock()
-        return (symbols.table, try parseMaps(bytes, mapsStart ..< bytes.count, limits: limits))
+        return (symbols.table, try parseMaps(bytes, mapsStart..<bytes.count, limits: limits))
     }
 
     /// The `0x…` numbers of a stack (pprof takes the run of `[ x0-9a-f]` after the `@` and finds `0x[0-9a-f]+`).
-    private static func stackAddresses(_ bytes: Bytes, _ r: Range<Int>, position: String, limits: FormatLimits) throws(ProfileFormatError) -> [UInt64] {
+    private static func stackAddresses(_ bytes: Bytes, _ r: Range<Int>, position: String, limits: FormatLimits) throws(ProfileFormatError)
+        -> [UInt64]
+    {
         var out: [UInt64] = []
         var i = r.lowerBound
         func allowed(_ b: UInt8) -> Bool { b == 0x20 || b == UInt8(ascii: "x") || isDigit(b) || (b >= 0x61 && b <= 0x66) }
@@ -451,10 +461,12 @@ enum LegacyReader {
                 var j = i + 2
                 while j < end && (isDigit(bytes[j]) || (bytes[j] >= 0x61 && bytes[j] <= 0x66)) { j += 1 }
                 if j > i + 2 {
-                    guard let a = bytes.hex(i ..< j) else { throw fail(position, "address \(preview(bytes, i ..< j)) exceeds 64 bits") }
+                    guard let a = bytes.hex(i..<j) else { throw fail(position, "address \(preview(bytes, i ..< j)) exceeds 64 bits") }
                     out.append(a)
                     if out.count > limits.maxStackDepth {
-                        throw .limitExceeded(format: .legacyPprof, what: "\(position): stack deeper than \(limits.maxStackDepth) frames", limit: limits.maxStackDepth)
+                        throw .limitExceeded(
+                            format: .legacyPprof, what: "\(position): stack deeper than \(limits.maxStackDepth) frames",
+                            limit: limits.maxStackDepth)
                     }
                     i = j
                     continue
@@ -478,24 +490,24 @@ enum LegacyReader {
         mutating func add(_ bytes: Bytes, _ t: Range<Int>) {
             var fields: [Range<Int>] = []
             var s = t.lowerBound + 1
-            for i in t.lowerBound + 1 ... t.upperBound where i == t.upperBound || bytes[i] == 0x09 {
-                let f = bytes.trimmed(s ..< i)
+            for i in t.lowerBound + 1...t.upperBound where i == t.upperBound || bytes[i] == 0x09 {
+                let f = bytes.trimmed(s..<i)
                 if !f.isEmpty { fields.append(f) }
                 s = i + 1
             }
-            if fields.count < 2 { fields = bytes.tokens(t.lowerBound + 1 ..< t.upperBound) }
+            if fields.count < 2 { fields = bytes.tokens(t.lowerBound + 1..<t.upperBound) }
             guard fields.count >= 2, bytes.hasPrefix("0x", in: fields[0]), let address = bytes.hex(fields[0]) else { return }
             var name = fields[1]
-            if let plus = bytes.lastIndex(of: UInt8(ascii: "+"), in: name), bytes.hasPrefix("+0x", in: plus ..< name.upperBound) {
-                name = name.lowerBound ..< plus
+            if let plus = bytes.lastIndex(of: UInt8(ascii: "+"), in: name), bytes.hasPrefix("+0x", in: plus..<name.upperBound) {
+                name = name.lowerBound..<plus
             }
             guard !name.isEmpty else { return }
             var file = ""
             var line: Int64 = 0
             if fields.count >= 3 {
                 let f = fields[2]
-                if let colon = bytes.lastIndex(of: UInt8(ascii: ":"), in: f), case .value(let l) = bytes.decimal(colon + 1 ..< f.upperBound) {
-                    file = bytes.string(f.lowerBound ..< colon)
+                if let colon = bytes.lastIndex(of: UInt8(ascii: ":"), in: f), case .value(let l) = bytes.decimal(colon + 1..<f.upperBound) {
+                    file = bytes.string(f.lowerBound..<colon)
                     line = l
                 } else {
                     file = bytes.string(f)
@@ -560,7 +572,9 @@ enum LegacyReader {
                 work += maps.count
             }
             if work > maxWork {
-                throw .limitExceeded(format: .legacyPprof, what: "address × mapping lookups (\(order.count) addresses, \(maps.count) mappings)", limit: maxWork)
+                throw .limitExceeded(
+                    format: .legacyPprof, what: "address × mapping lookups (\(order.count) addresses, \(maps.count) mappings)",
+                    limit: maxWork)
             }
             if found >= 0 { mappingOf[a] = found }
         }
@@ -621,11 +635,11 @@ enum LegacyReader {
     /// Drops a glog prefix (`I0101 00:00:00.000 file.cc:12] `).
     private static func removeLoggingInfo(_ bytes: Bytes, _ line: Range<Int>) -> Range<Int> {
         guard let close = bytes.firstIndex(of: UInt8(ascii: "]"), in: line), close + 1 < line.upperBound, isSpace(bytes[close + 1]),
-              bytes.firstIndex(of: UInt8(ascii: "["), in: line.lowerBound ..< close) == nil,
-              let colon = bytes.lastIndex(of: UInt8(ascii: ":"), in: line.lowerBound ..< close), colon > line.lowerBound,
-              bytes.decimal(colon + 1 ..< close) != .invalid
+            bytes.firstIndex(of: UInt8(ascii: "["), in: line.lowerBound..<close) == nil,
+            let colon = bytes.lastIndex(of: UInt8(ascii: ":"), in: line.lowerBound..<close), colon > line.lowerBound,
+            bytes.decimal(colon + 1..<close) != .invalid
         else { return line }
-        return close + 2 ..< line.upperBound
+        return close + 2..<line.upperBound
     }
 
     static func mappingEntry(_ bytes: Bytes, _ line: Range<Int>) -> RawMapping? {
@@ -636,11 +650,11 @@ enum LegacyReader {
         var end: UInt64
         var k: Int
         func stripColon(_ t: Range<Int>) -> Range<Int> {
-            t.count > 1 && bytes[t.upperBound - 1] == UInt8(ascii: ":") ? t.lowerBound ..< t.upperBound - 1 : t
+            t.count > 1 && bytes[t.upperBound - 1] == UInt8(ascii: ":") ? t.lowerBound..<t.upperBound - 1 : t
         }
         if let dash = bytes.firstIndex(of: UInt8(ascii: "-"), in: tokens[0]), dash > tokens[0].lowerBound {
-            guard let s = bytes.hex(tokens[0].lowerBound ..< dash) else { return nil }
-            let rest = dash + 1 ..< tokens[0].upperBound
+            guard let s = bytes.hex(tokens[0].lowerBound..<dash) else { return nil }
+            let rest = dash + 1..<tokens[0].upperBound
             if rest.isEmpty {
                 guard tokens.count > 1, let e = bytes.hex(stripColon(tokens[1])) else { return nil }
                 (start, end, k) = (s, e, 2)
@@ -651,7 +665,7 @@ enum LegacyReader {
         } else {
             guard tokens.count > 1, let s = bytes.hex(tokens[0]) else { return nil }
             var second = tokens[1]
-            if bytes[second.lowerBound] == UInt8(ascii: "-") { second = second.lowerBound + 1 ..< second.upperBound }
+            if bytes[second.lowerBound] == UInt8(ascii: "-") { second = second.lowerBound + 1..<second.upperBound }
             if second.isEmpty, tokens.count > 2 {
                 tokens.remove(at: 1)
                 second = tokens[1]
@@ -662,7 +676,7 @@ enum LegacyReader {
         func isPerm(_ t: Range<Int>) -> Bool { t.allSatisfy { "-rwxp".utf8.contains(bytes[$0]) } }
         func isDev(_ t: Range<Int>) -> Bool {
             guard let colon = bytes.firstIndex(of: UInt8(ascii: ":"), in: t) else { return false }
-            return bytes.hex(t.lowerBound ..< colon) != nil && bytes.hex(colon + 1 ..< t.upperBound) != nil
+            return bytes.hex(t.lowerBound..<colon) != nil && bytes.hex(colon + 1..<t.upperBound) != nil
                 && !bytes.hasPrefix("0x", in: t)
         }
         var perm: Range<Int>?
@@ -695,7 +709,7 @@ enum LegacyReader {
                 j += 1
             }
             if j < tokens.count, bytes.hasPrefix("(@", in: tokens[j]), bytes[tokens[j].upperBound - 1] == UInt8(ascii: ")"),
-               let o = bytes.hex(tokens[j].lowerBound + 2 ..< tokens[j].upperBound - 1)
+                let o = bytes.hex(tokens[j].lowerBound + 2..<tokens[j].upperBound - 1)
             {
                 offset = o
                 j += 1
@@ -744,7 +758,7 @@ enum LegacyReader {
         var i = 0
         while i + 4 < u.count + 0 {
             if u[i] == UInt8(ascii: "."), u[i + 1] == UInt8(ascii: "s"), u[i + 2] == UInt8(ascii: "o"),
-               u[i + 3] == UInt8(ascii: ".") || u[i + 3] == UInt8(ascii: "_"), i + 4 < u.count, isDigit(u[i + 4])
+                u[i + 3] == UInt8(ascii: ".") || u[i + 3] == UInt8(ascii: "_"), i + 4 < u.count, isDigit(u[i + 4])
             {
                 return true
             }
@@ -786,14 +800,16 @@ enum LegacyReader {
         let n = needle.utf8CodeUnitCount
         var i = r.lowerBound
         while i + n <= r.upperBound {
-            if bytes.hasPrefix(needle, in: i ..< r.upperBound) { return i }
+            if bytes.hasPrefix(needle, in: i..<r.upperBound) { return i }
             i += 1
         }
         return nil
     }
 
     // pprof's addLegacyFrameInfo: frames a legacy profile's viewer drops (informational in our model).
-    static let cpuProfilerDropFrames = ["ProfileData::Add", "ProfileData::prof_handler", "CpuProfiler::prof_handler", "__pthread_sighandler", "__restore"].joined(separator: "|")
+    static let cpuProfilerDropFrames = [
+        "ProfileData::Add", "ProfileData::prof_handler", "CpuProfiler::prof_handler", "__pthread_sighandler", "__restore",
+    ].joined(separator: "|")
     static let allocDropFrames = [
         "calloc", "cfree", "malloc", "free", "memalign", "do_memalign", "(__)?posix_memalign", "pvalloc", "valloc", "realloc",
         "tcmalloc::.*", "tc_calloc", "tc_cfree", "tc_malloc", "tc_free", "tc_memalign", "tc_posix_memalign", "tc_pvalloc",
@@ -842,13 +858,13 @@ private struct TokenCursor {
             at = s
             return nil
         }
-        return bytes.string(s ..< at)
+        return bytes.string(s..<at)
     }
 
     mutating func word(_ allowed: (UInt8) -> Bool) -> String {
         let s = at
         while at < end && allowed(bytes[at]) { at += 1 }
-        return bytes.string(s ..< at)
+        return bytes.string(s..<at)
     }
 }
 

@@ -198,7 +198,7 @@ enum PerfScriptReader {
     static func parseFrame(_ bytes: Bytes, _ t: Range<Int>) -> Frame? {
         var i = t.lowerBound
         while i < t.upperBound && !isSpace(bytes[i]) { i += 1 }
-        guard let address = bytes.hex(t.lowerBound ..< i) else { return nil }
+        guard let address = bytes.hex(t.lowerBound..<i) else { return nil }
         while i < t.upperBound && isSpace(bytes[i]) { i += 1 }
         var end = t.upperBound
         var dso: Range<Int>?
@@ -215,17 +215,17 @@ enum PerfScriptReader {
                 j -= 1
             }
             if j >= i && depth == 0 {
-                dso = j + 1 ..< end - 1
+                dso = j + 1..<end - 1
                 end = j
                 while end > i && isSpace(bytes[end - 1]) { end -= 1 }
             }
         }
-        var symbol = i ..< end
+        var symbol = i..<end
         // Strip +0x<offset>.
-        if let plus = bytes.lastIndex(of: UInt8(ascii: "+"), in: symbol), bytes.hasPrefix("+0x", in: plus ..< symbol.upperBound),
-           bytes.hex(plus + 1 ..< symbol.upperBound) != nil
+        if let plus = bytes.lastIndex(of: UInt8(ascii: "+"), in: symbol), bytes.hasPrefix("+0x", in: plus..<symbol.upperBound),
+            bytes.hex(plus + 1..<symbol.upperBound) != nil
         {
-            symbol = symbol.lowerBound ..< plus
+            symbol = symbol.lowerBound..<plus
         }
         return Frame(address: address, symbol: symbol, dso: dso)
     }
@@ -256,14 +256,14 @@ enum PerfScriptReader {
             if k < tokens.count && isCPU(bytes, tokens[k]) { k += 1 }
         }
         let commEnd = pidIndex.map { tokens[$0].lowerBound } ?? tokens[timeIndex! - 1].lowerBound
-        let comm = bytes.trimmed(t.lowerBound ..< commEnd)
+        let comm = bytes.trimmed(t.lowerBound..<commEnd)
         var pid: Int64?
         var tid: Int64?
         if let p = pidIndex {
             let tok = tokens[p]
             if let slash = bytes.firstIndex(of: UInt8(ascii: "/"), in: tok) {
-                if case .value(let v) = bytes.signedDecimal(tok.lowerBound ..< slash) { pid = v }
-                if case .value(let v) = bytes.signedDecimal(slash + 1 ..< tok.upperBound) { tid = v }
+                if case .value(let v) = bytes.signedDecimal(tok.lowerBound..<slash) { pid = v }
+                if case .value(let v) = bytes.signedDecimal(slash + 1..<tok.upperBound) { tid = v }
             } else if case .value(let v) = bytes.signedDecimal(tok) {
                 tid = v
             }
@@ -277,14 +277,14 @@ enum PerfScriptReader {
         guard k < tokens.count else { return nil }
         let ev = tokens[k]
         guard bytes[ev.upperBound - 1] == UInt8(ascii: ":"), ev.count > 1 else { return nil }
-        let rest = k + 1 < tokens.count ? tokens[k + 1].lowerBound ..< t.upperBound : t.upperBound ..< t.upperBound
-        return Header(comm: comm, pid: pid, tid: tid, period: period, event: ev.lowerBound ..< ev.upperBound - 1, rest: rest)
+        let rest = k + 1 < tokens.count ? tokens[k + 1].lowerBound..<t.upperBound : t.upperBound..<t.upperBound
+        return Header(comm: comm, pid: pid, tid: tid, period: period, event: ev.lowerBound..<ev.upperBound - 1, rest: rest)
     }
 
     private static func isTimeStamp(_ bytes: Bytes, _ tok: Range<Int>) -> Bool {
         guard tok.count >= 4, bytes[tok.upperBound - 1] == UInt8(ascii: ":") else { return false }
         var dot = false
-        for i in tok.lowerBound ..< tok.upperBound - 1 {
+        for i in tok.lowerBound..<tok.upperBound - 1 {
             if bytes[i] == UInt8(ascii: ".") {
                 if dot { return false }
                 dot = true
@@ -297,12 +297,12 @@ enum PerfScriptReader {
 
     private static func isCPU(_ bytes: Bytes, _ tok: Range<Int>) -> Bool {
         tok.count >= 3 && bytes[tok.lowerBound] == UInt8(ascii: "[") && bytes[tok.upperBound - 1] == UInt8(ascii: "]")
-            && bytes.decimal(tok.lowerBound + 1 ..< tok.upperBound - 1) != .invalid
+            && bytes.decimal(tok.lowerBound + 1..<tok.upperBound - 1) != .invalid
     }
 
     private static func isPidTid(_ bytes: Bytes, _ tok: Range<Int>) -> Bool {
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/"), in: tok) {
-            return bytes.signedDecimal(tok.lowerBound ..< slash) != .invalid && bytes.signedDecimal(slash + 1 ..< tok.upperBound) != .invalid
+            return bytes.signedDecimal(tok.lowerBound..<slash) != .invalid && bytes.signedDecimal(slash + 1..<tok.upperBound) != .invalid
         }
         return bytes.signedDecimal(tok) != .invalid
     }

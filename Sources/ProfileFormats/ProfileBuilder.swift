@@ -151,7 +151,8 @@ struct ProfileBuilder {
         if let node = trieChildren[key] { return node }
         let depth = trieDepth[Int(parent)] + 1
         if Int(depth) > limits.maxStackDepth {
-            throw .limitExceeded(format: format, what: "\(position()): stack deeper than \(limits.maxStackDepth) frames", limit: limits.maxStackDepth)
+            throw .limitExceeded(
+                format: format, what: "\(position()): stack deeper than \(limits.maxStackDepth) frames", limit: limits.maxStackDepth)
         }
         let node = Int32(trieParent.count)
         if node == Int32.max { throw .limitExceeded(format: format, what: "too many distinct stack prefixes", limit: Int(Int32.max)) }
@@ -186,7 +187,8 @@ struct ProfileBuilder {
     mutating func addSample(
         stack node: Int32, values sampleValues: [Int64], labelSet: Int32 = 0, at position: @autoclosure () -> String
     ) throws(ProfileFormatError) {
-        precondition(sampleValues.count == sampleTypes.count, "reader gave \(sampleValues.count) values for \(sampleTypes.count) sample types")
+        precondition(
+            sampleValues.count == sampleTypes.count, "reader gave \(sampleValues.count) values for \(sampleTypes.count) sample types")
         if totals.count != sampleTypes.count { totals = [Int64](repeating: 0, count: sampleTypes.count) }
         // The project's rule (FlameDiff's `magnitude(ofType:)`): Σ|value| of each type fits in Int64, so every
         // sum a tree, a filter or a diff makes of them fits too.
@@ -200,7 +202,7 @@ struct ProfileBuilder {
             let key = UInt64(UInt32(bitPattern: node)) << 32 | UInt64(UInt32(bitPattern: labelSet))
             if let existing = sampleIndex[key] {
                 let base = Int(existing) * n
-                for t in 0 ..< n {
+                for t in 0..<n {
                     let (sum, overflow) = values[base + t].addingReportingOverflow(sampleValues[t])
                     if overflow { throw .overflow(format: format, sampleType: sampleTypes[t].description, location: position()) }
                     values[base + t] = sum

@@ -94,7 +94,8 @@ public enum ProfileReader {
         }
         if LegacyReader.isCPUHeader(bytes) { return .legacyPprof }
         if let text = TextSniff(bytes) {
-            if LegacyReader.isTextHeader(text.firstLine, bytes: bytes) || LegacyReader.isTextHeader(text.firstSignificantLine, bytes: bytes) {
+            if LegacyReader.isTextHeader(text.firstLine, bytes: bytes) || LegacyReader.isTextHeader(text.firstSignificantLine, bytes: bytes)
+            {
                 return .legacyPprof
             }
             if PerfScriptReader.looksLike(bytes, lines: text.significantLines) { return .perfScript }
@@ -167,7 +168,7 @@ struct TextSniff {
         while lines.count < 64, examined < 4096, let line = try? scanner.next() {
             examined += 1
             // Look at no more than 64 KiB of one line.
-            let probe = line.lowerBound ..< min(line.upperBound, line.lowerBound + 65536)
+            let probe = line.lowerBound..<min(line.upperBound, line.lowerBound + 65536)
             guard bytes.isTextLine(probe) else { return nil }
             if first == nil { first = line }
             let t = bytes.trimmed(line)

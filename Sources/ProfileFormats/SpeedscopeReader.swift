@@ -149,7 +149,7 @@ enum SpeedscopeReader {
         for (e, event) in events.enumerated() {
             let field = "profiles[\(p)].events[\(e)]"
             guard case .object = event, let type = event["type"]?.string, let at = event["at"]?.double, at.isFinite,
-                  let frame = event["frame"]?.int
+                let frame = event["frame"]?.int
             else { throw fail(field, "expected {type: \"O\"|\"C\", frame: integer, at: number}") }
             if let l = last, at < l { throw fail("\(field).at", "events go back in time (\(at) after \(l))") }
             try attribute(until: at, field)
@@ -181,7 +181,9 @@ enum SpeedscopeReader {
             locations = [Int32](repeating: -1, count: json.count)
         }
 
-        mutating func location(_ index: Int64, _ field: @autoclosure () -> String, _ builder: inout ProfileBuilder) throws(ProfileFormatError) -> Int32 {
+        mutating func location(_ index: Int64, _ field: @autoclosure () -> String, _ builder: inout ProfileBuilder)
+            throws(ProfileFormatError) -> Int32
+        {
             guard index >= 0, index < Int64(json.count) else {
                 throw fail(field(), "frame \(index) does not exist (shared.frames has \(json.count))")
             }

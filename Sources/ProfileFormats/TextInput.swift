@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 typealias Bytes = UnsafeBufferPointer<UInt8>
@@ -40,20 +40,20 @@ struct LineScanner {
         }
         var e = end
         if e > start && bytes[e - 1] == 0x0D { e -= 1 }
-        return start ..< e
+        return start..<e
     }
 
     /// The remaining bytes after the last line returned.
-    var rest: Range<Int> { position ..< bytes.count }
+    var rest: Range<Int> { position..<bytes.count }
 }
 
 @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
 @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 @inline(__always) func hexValue(_ b: UInt8) -> UInt8? {
     switch b {
-    case 0x30 ... 0x39: return b - 0x30
-    case 0x61 ... 0x66: return b - 0x61 + 10
-    case 0x41 ... 0x46: return b - 0x41 + 10
+    case 0x30...0x39: return b - 0x30
+    case 0x61...0x66: return b - 0x61 + 10
+    case 0x41...0x46: return b - 0x41 + 10
     default: return nil
     }
 }
@@ -65,7 +65,7 @@ extension Bytes {
         var b = r.upperBound
         while a < b && isSpace(self[a]) { a += 1 }
         while b > a && isSpace(self[b - 1]) { b -= 1 }
-        return a ..< b
+        return a..<b
     }
 
     func string(_ r: Range<Int>) -> String {
@@ -76,7 +76,7 @@ extension Bytes {
         let n = prefix.utf8CodeUnitCount
         guard r.count >= n else { return false }
         let p = prefix.utf8Start
-        for i in 0 ..< n where self[r.lowerBound + i] != p[i] { return false }
+        for i in 0..<n where self[r.lowerBound + i] != p[i] { return false }
         return true
     }
 
@@ -109,7 +109,7 @@ extension Bytes {
             while i < r.upperBound && isSpace(self[i]) { i += 1 }
             let s = i
             while i < r.upperBound && !isSpace(self[i]) { i += 1 }
-            if i > s { out.append(s ..< i) }
+            if i > s { out.append(s..<i) }
         }
         return out
     }
@@ -133,7 +133,7 @@ extension Bytes {
     func signedDecimal(_ r: Range<Int>) -> DecimalParse {
         guard !r.isEmpty else { return .invalid }
         if self[r.lowerBound] == UInt8(ascii: "-") {
-            switch decimal(r.lowerBound + 1 ..< r.upperBound) {
+            switch decimal(r.lowerBound + 1..<r.upperBound) {
             case .value(let v): return .value(-v)
             case let other: return other
             }
@@ -148,7 +148,7 @@ extension Bytes {
         guard a < r.upperBound else { return nil }
         var v: UInt64 = 0
         var significant = 0
-        for i in a ..< r.upperBound {
+        for i in a..<r.upperBound {
             guard let d = hexValue(self[i]) else { return nil }
             if significant > 0 || d != 0 { significant += 1 }
             if significant > 16 { return nil }

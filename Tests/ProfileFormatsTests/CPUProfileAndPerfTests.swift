@@ -91,7 +91,9 @@ import Testing
         // Labels: thread (comm) and tid (perf script's default prints the tid alone; `pid/tid` gives both).
         let keys = Set(p.labels(ofSample: 0).map { p.strings[Int($0.key)] })
         #expect(keys == ["thread", "tid"])
-        #expect(try TopTable(profile: p, options: TreeOptions(includeLabels: [LabelFilter(key: "thread", value: "hot")])).total == p.total(ofType: 1))
+        #expect(
+            try TopTable(profile: p, options: TreeOptions(includeLabels: [LabelFilter(key: "thread", value: "hot")])).total
+                == p.total(ofType: 1))
     }
 
     @Test func perfWriteMarksKernelFrames() throws {
@@ -146,12 +148,16 @@ import Testing
         #expect(p.total(ofType: 1) == 1500)
         #expect(p.total(ofType: 2) == 3000)
         #expect(p.total(ofType: 3) == 250_000)
-        let threads = Set((0 ..< p.sampleCount).compactMap { i in p.labels(ofSample: i).first { p.strings[Int($0.key)] == "thread" }.map { p.strings[Int($0.str)] } })
+        let threads = Set(
+            (0..<p.sampleCount).compactMap { i in
+                p.labels(ofSample: i).first { p.strings[Int($0.key)] == "thread" }.map { p.strings[Int($0.str)] }
+            })
         #expect(threads == ["Web Content", "kworker/0:1", "swapper"])
         let tree = try CallTree(profile: p, options: TreeOptions(sampleType: .index(0)))
-        let paths = Set((0 ..< tree.nodeCount).filter { tree.selfValue[$0] > 0 }.map { tree.path(of: $0).joined(separator: ";") })
-        #expect(paths == [
-            "main;work", "0x7f0000001000 [libfoo.so (deleted)];nf_hook [kernel];work", "0xffffffff81000000", "default_idle [kernel]",
-        ])
+        let paths = Set((0..<tree.nodeCount).filter { tree.selfValue[$0] > 0 }.map { tree.path(of: $0).joined(separator: ";") })
+        #expect(
+            paths == [
+                "main;work", "0x7f0000001000 [libfoo.so (deleted)];nf_hook [kernel];work", "0xffffffff81000000", "default_idle [kernel]",
+            ])
     }
 }

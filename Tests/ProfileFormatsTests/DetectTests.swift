@@ -86,6 +86,7 @@ import Testing
         #expect(ProfileFormatError.unrecognized(understood: []).kind == "bad_profile")
         #expect(ProfileFormatError.limitExceeded(format: .folded, what: "x", limit: 1).kind == "limit_exceeded")
         #expect(ProfileFormatError.pprof(.inflatedSizeLimit(limit: 1)).kind == "limit_exceeded")
-        #expect(ProfileFormatError.overflow(format: .folded, sampleType: "samples/count", location: "line 2").description.contains("line 2"))
+        #expect(
+            ProfileFormatError.overflow(format: .folded, sampleType: "samples/count", location: "line 2").description.contains("line 2"))
     }
 }

@@ -77,7 +77,9 @@ import Testing
     }
 
     /// Acceptance: a folded file rendered back with `flamegraph --format folded` is identical (order aside).
-    @Test(arguments: ["go-cpu-fib.pb.gz", "go-heap-small.pb.gz", "java-cpu-async-profiler.pb.gz", "python-cpu.pb.gz", "cpp-cpu-unsymbolized.pb.gz"])
+    @Test(arguments: [
+        "go-cpu-fib.pb.gz", "go-heap-small.pb.gz", "java-cpu-async-profiler.pb.gz", "python-cpu.pb.gz", "cpp-cpu-unsymbolized.pb.gz",
+    ])
     func foldedRoundTripThroughFoldedExport(_ fixture: String) throws {
         let source = try CallTree(profile: try Profile.decode(try Fixtures.bytes(fixture)))
         let folded = FoldedExport.bytes(source)

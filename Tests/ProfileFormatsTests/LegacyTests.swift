@@ -46,7 +46,8 @@ import Testing
         let p = try ProfileReader.decode(try Fixtures.bytes("legacy-go-heap.txt"))
         #expect(p.sampleCount == 15)
         #expect(p.locations.count == 100)
-        #expect(p.sampleTypes.map(\.description) == ["alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes"])
+        #expect(
+            p.sampleTypes.map(\.description) == ["alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes"])
         #expect(p.defaultSampleTypeIndex == 3)
         #expect(p.period == 524_288)
         // Every sample carries its block size as the numeric label `bytes`.
@@ -64,21 +65,21 @@ import Testing
         // The fixture is 64-bit little-endian: header, records, the end marker, then the text map.
         func word() -> UInt64 {
             defer { at += 8 }
-            return (0 ..< 8).reduce(UInt64(0)) { $0 | UInt64(original[at + $1]) << (8 * UInt64($1)) }
+            return (0..<8).reduce(UInt64(0)) { $0 | UInt64(original[at + $1]) << (8 * UInt64($1)) }
         }
-        for _ in 0 ..< 5 { words.append(word()) }
+        for _ in 0..<5 { words.append(word()) }
         while true {
             let count = word()
             let depth = word()
             words += [count, depth]
-            let pcs = (0 ..< Int(depth)).map { _ in word() }
+            let pcs = (0..<Int(depth)).map { _ in word() }
             words += pcs
             if count == 0 && depth == 1 && pcs == [0] { break }
         }
         var encoded: [UInt8] = []
         for w in words {
             let v = size == 4 ? w & 0xFFFF_FFFF : w
-            let le = (0 ..< size).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }
+            let le = (0..<size).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) }
             encoded += bigEndian ? le.reversed() : le
         }
         encoded += original[at...]
@@ -113,7 +114,7 @@ import Testing
         #expect(p.sampleTypes.map(\.type) == ["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"])
         let tree = try CallTree(profile: p, options: TreeOptions(sampleType: .name("inuse_space")))
         // 0x401000 holds two frames, innermost first as Go prints them: main.alloc inlined into main.inlinedHelper.
-        let paths = Set((0 ..< tree.nodeCount).filter { tree.selfValue[$0] > 0 }.map { tree.path(of: $0).joined(separator: ";") })
+        let paths = Set((0..<tree.nodeCount).filter { tree.selfValue[$0] > 0 }.map { tree.path(of: $0).joined(separator: ";") })
         #expect(paths == ["main.main;main.inlinedHelper;main.alloc", "main.main;runtime.mallocgc"])
         // Values are unsampled at rate 524288 as pprof does: × 1/(1 − e^(−32/524288)).
         let scale = 1 / (1 - exp(-32.0 / 524_288))

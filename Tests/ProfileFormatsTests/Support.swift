@@ -88,8 +88,14 @@ func expectWellFormed(_ p: Profile, sourceLocation: SourceLocation = #_sourceLoc
     #expect(p.sampleLabelSets.allSatisfy { $0 >= 0 && Int($0) < p.labelSetCount }, sourceLocation: sourceLocation)
     #expect(p.stackLocations.allSatisfy { $0 >= 0 && Int($0) < p.locations.count }, sourceLocation: sourceLocation)
     #expect(p.lines.allSatisfy { $0.function >= 0 && Int($0.function) < p.functions.count }, sourceLocation: sourceLocation)
-    #expect(p.locations.allSatisfy { $0.mapping >= -1 && Int($0.mapping) < p.mappings.count && Int($0.firstLine) + Int($0.lineCount) <= p.lines.count }, sourceLocation: sourceLocation)
-    #expect(p.functions.allSatisfy { Int($0.name) < p.strings.count && Int($0.filename) < p.strings.count && Int($0.systemName) < p.strings.count }, sourceLocation: sourceLocation)
+    #expect(
+        p.locations.allSatisfy {
+            $0.mapping >= -1 && Int($0.mapping) < p.mappings.count && Int($0.firstLine) + Int($0.lineCount) <= p.lines.count
+        }, sourceLocation: sourceLocation)
+    #expect(
+        p.functions.allSatisfy {
+            Int($0.name) < p.strings.count && Int($0.filename) < p.strings.count && Int($0.systemName) < p.strings.count
+        }, sourceLocation: sourceLocation)
     #expect(p.labels.allSatisfy { Int($0.key) < p.strings.count && Int($0.str) < p.strings.count }, sourceLocation: sourceLocation)
     #expect(Set(p.strings).count == p.strings.count, "strings are interned", sourceLocation: sourceLocation)
 }
