@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "LinearRegex"),
         // bytes -> pprof model
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
+        // other formats -> pprof model: legacy pprof, folded, Chrome .cpuprofile, speedscope, perf script
+        .target(name: "ProfileFormats", dependencies: ["ProtoPprof"]),
         // model -> call trees, flame graphs, diffs, exports
         .target(name: "FlameDiff", dependencies: ["ProtoPprof", "JSONCore", "LinearRegex"]),
         // tree -> analysis, offline explanation, prompts and grounding; the catalogue and the prompt templates are data
@@ -66,6 +68,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CDeflate", "ProtoPprof"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ProfileFormatsTests", dependencies: ["ProfileFormats", "FlameDiff", "ProtoPprof", "TestSupport"],
+            exclude: ["independent_parse.py"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
