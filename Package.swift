@@ -52,13 +52,13 @@ let package = Package(
         // the service: typed methods in one table, profile sources, explanations, the Grafana adapter
         .target(
             name: "ProfileService",
-            dependencies: ["ProtoPprof", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
+            dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
             resources: [.copy("Resources/self-test.pb.gz")]),
         // the executable: CLI, `serve`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
+                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "ProfileFormatsTests", dependencies: ["ProfileFormats", "FlameDiff", "ProtoPprof", "TestSupport"],
             exclude: ["independent_parse.py"]),
-        .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "ProfileFormats", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
@@ -88,6 +88,8 @@ let package = Package(
 let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     // bytes -> a profile with varied sample encodings; the hand-written decoder must match protobuf-c
     ("FuzzSampleDecoder", ["ProtoPprof", "TestSupport"]),
+    // bytes -> any reader (legacy pprof, folded, .cpuprofile, speedscope, perf script) or detection
+    ("FuzzProfileFormats", ["ProfileFormats", "FlameDiff", "ProtoPprof"]),
 ]
 if Context.environment["FLAMEGRAPH_AI_FUZZ"] != nil {
     package.targets += [

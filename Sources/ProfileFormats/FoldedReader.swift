@@ -9,7 +9,8 @@ import ProtoPprof
 /// - Blank lines and lines starting with `#` are skipped. A line with nothing before the count (py-spy writes
 ///   ` 180` for samples without Python frames) is a sample with an empty stack: it counts in the total, under no
 ///   function. Empty frames (`a;;b`) are skipped.
-/// - py-spy's frame form `name (file:line)` is split into function `name` in `file` at `line`, so py-spy's raw and
+/// - py-spy's frame form `name (file:line)` is split into function `name` in `file` at `line` (a `.py` file's
+///   function named with its module: `PythonNames`), so py-spy's raw and
 ///   speedscope outputs of one run name the same functions; other frames are function names as they are.
 /// - Lines with the same stack add up. Sample type `samples/count` (the counts of stackcollapse, py-spy and
 ///   async-profiler are sample counts); the total must fit in Int64.
@@ -70,7 +71,8 @@ enum FoldedReader {
     /// A frame's location: py-spy's `name (file:line)` split up, anything else a function of that name.
     private static func location(of frame: Range<Int>, in bytes: Bytes, builder: inout ProfileBuilder) -> Int32 {
         if let (name, file, line) = splitPySpyFrame(frame, in: bytes) {
-            let f = builder.function(name: bytes.string(name), file: bytes.string(file))
+            let fileName = bytes.string(file)
+            let f = builder.function(name: PythonNames.qualified(bytes.string(name), file: fileName), file: fileName)
             return builder.location(function: f, line: line)
         }
         return builder.location(function: builder.function(name: bytes.string(frame)))

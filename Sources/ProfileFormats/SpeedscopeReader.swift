@@ -193,7 +193,8 @@ enum SpeedscopeReader {
             guard case .object = frame, let name = frame["name"]?.string else {
                 throw fail("shared.frames[\(i)]", "expected an object with a string name")
             }
-            let f = builder.function(name: name, file: frame["file"]?.string ?? "")
+            let file = frame["file"]?.string ?? ""
+            let f = builder.function(name: PythonNames.qualified(name, file: file), file: file)
             let line = frame["line"]?.int ?? 0
             let col = frame["col"]?.int ?? 0
             let l = builder.location(function: f, line: max(0, line), column: max(0, col))

@@ -25,9 +25,37 @@ from collections import defaultdict
 PYSPY_FRAME = re.compile(r"^(.*) \((.*):(\d+)\)$")
 
 
+def python_module(path):
+    """The module of a .py file, as the readers name Python functions (module.function)."""
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            path = path.rsplit(marker, 1)[1]
+            break
+    else:
+        m = list(re.finditer(r"lib/python\d+(\.\d+)?/", path))
+        if m:
+            path = path[m[-1].end():]
+        elif path.startswith("/"):
+            path = path.rsplit("/", 1)[1]
+    module = path[:-3]
+    if module.endswith("/__init__"):
+        module = module[: -len("/__init__")]
+    if module in ("", "__init__"):
+        return None
+    return module.replace("/", ".")
+
+
+def qualified(name, path):
+    if path.endswith(".py"):
+        module = python_module(path)
+        if module:
+            return module + "." + name
+    return name
+
+
 def function_of_folded_frame(frame):
     m = PYSPY_FRAME.match(frame)
-    return m.group(1) if m else frame
+    return qualified(m.group(1), m.group(2)) if m else frame
 
 
 def round_half_away(x):
@@ -74,7 +102,8 @@ def speedscope(path):
             weight_total += w
             per_thread[profile["name"]] += 1
             if stack:
-                self_[frames[stack[-1]]["name"]] += w
+                leaf = frames[stack[-1]]
+                self_[qualified(leaf["name"], leaf.get("file", ""))] += w
     return {
         "totals": {"samples/count": samples, "time/nanoseconds": weight_total},
         "self": dict(self_),

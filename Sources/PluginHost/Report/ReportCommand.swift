@@ -36,26 +36,26 @@ struct ReportCommand: AsyncParsableCommand {
         let subtitle: String
         let explanation: String
         if comparison.isEmpty {
-            let profile = ProfileRequest(profile: LocalFile(file), query: query)
+            let profile = ProfileRequest(profile: profileOptions.file(file), query: query)
             let graph = try await runCLI(service, FlamegraphMethod.self, FlamegraphRequest(profile: profile, format: .levels, maxNodes: maxNodes))
             routes["/flamegraph"] = FlamegraphMethod.json(graph)
             routes["/top"] = TopMethod.json(try await runCLI(service, TopMethod.self, TopRequest(profile: profile, limit: 200)))
             routes["/info"] = InfoMethod.json(try await runCLI(service, InfoMethod.self, profile))
             let analysis = try await analyse { () async throws(RPCError) in
-                try await ExplainMethod.analyse(ExplainRequest(input: .profile(LocalFile(file)), query: query), in: service)
+                try await ExplainMethod.analyse(ExplainRequest(input: .profile(profileOptions.file(file)), query: query), in: service)
             }
             title = (file as NSString).lastPathComponent
             subtitle = "\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit))"
             explanation = ExplainSubject.profile(analysis).offline.markdown
         } else {
             let request = DiffRequest(
-                baseline: [LocalFile(file)], comparison: comparison.map(LocalFile.init), query: query, format: .levels, maxNodes: maxNodes)
+                baseline: [profileOptions.file(file)], comparison: comparison.map(profileOptions.file), query: query, format: .levels, maxNodes: maxNodes)
             let diff = try await runCLI(service, DiffMethod.self, request)
             routes["/diff"] = DiffMethod.json(diff)
-            routes["/info"] = InfoMethod.json(try await runCLI(service, InfoMethod.self, ProfileRequest(profile: LocalFile(file))))
+            routes["/info"] = InfoMethod.json(try await runCLI(service, InfoMethod.self, ProfileRequest(profile: profileOptions.file(file))))
             let explained = try await analyse { () async throws(RPCError) in
                 try await ExplainDiffMethod.analyse(
-                    ExplainDiffRequest(baseline: [LocalFile(file)], comparison: comparison.map(LocalFile.init), query: query), in: service)
+                    ExplainDiffRequest(baseline: [profileOptions.file(file)], comparison: comparison.map(profileOptions.file), query: query), in: service)
             }
             title = (file as NSString).lastPathComponent + " → " + comparison.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             subtitle = "\(diff.diff.sampleType); shares of each side's own total"
