@@ -87,4 +87,8 @@ def test_svg_opens_without_errors_and_search_highlights(browser):
     browser.execute_script("search('big\\\\.addVV')")
     matched = browser.execute_script("return document.getElementById('matched').textContent")
     assert re.search(r"Matched: 9\d\.\d%", matched), matched
+    highlighted = browser.execute_script(
+        "return Array.from(document.querySelectorAll('rect')).filter(r => r.getAttribute('fill') === 'rgb(230,0,230)')"
+        ".map(r => r.parentNode.querySelector('title').textContent)")
+    assert highlighted and all("big.addVV" in t for t in highlighted), highlighted
     assert not problems(browser)
