@@ -37,6 +37,8 @@ let package = Package(
             resources: [.process("Resources/catalogue.json"), .copy("Resources/prompts")]),
         // OpenAI-compatible chat completions over libcurl; knows nothing of profiles
         .target(name: "LLMGateway", dependencies: ["CCurlShim", "CCurl"]),
+        // Pyroscope's query API (Connect, JSON or binary protobuf; directly or through Grafana's data source proxy) -> pprof bytes
+        .target(name: "PyroscopeClient", dependencies: ["ProtoPprof", "LLMGateway"], exclude: ["README.md"]),
         // the executable: CLI, JSON-RPC server, replay harness
         .executableTarget(
             name: "PluginHost",
