@@ -54,6 +54,10 @@ let package = Package(
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
+        .testTarget(
+            name: "PyroscopeClientTests",
+            dependencies: ["PyroscopeClient", "ProtoPprof", "FlameDiff", "LLMGateway", "TestSupport"],
+            exclude: ["pyroscope_test_server.py"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
