@@ -28,7 +28,7 @@ struct ConnectCall: Sendable {
                 let now = ContinuousClock.now
                 let elapsed = now - started
                 guard error.isRetryable, attempt < config.retry.maxAttempts, elapsed < config.retry.maxTotal else { throw error }
-                let delay = config.retry.delay(attempt: attempt, retryAfter: retryAfter)
+                let delay = config.retry.backoff(attempt: attempt, retryAfter: retryAfter)
                 guard now + delay < deadline, elapsed + delay <= config.retry.maxTotal else { throw error }
                 do {
                     try await Task.sleep(for: delay)
@@ -64,7 +64,7 @@ struct ConnectCall: Sendable {
         }
         let body = try inflate(response.body, encoding: header("content-encoding"))
         guard response.status == 200 else {
-            retryAfter = header("retry-after").flatMap(RetryAfter.seconds).map { .seconds($0) }
+            retryAfter = header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0) }.map { .seconds($0) }
             throw statusError(response.status, body)
         }
         let type = (header("content-type") ?? "").lowercased().split(separator: ";").first.map { String($0).trimmingWhitespace() } ?? ""

@@ -6,26 +6,13 @@ public enum PyroscopeCodec: String, Sendable, CaseIterable {
     case json
 }
 
-/// Retries with exponential backoff and jitter, bounded in count and time (the LLM gateway's rules): connection
-/// failures, 429 and 5xx (not 501) are retried; a server's Retry-After is waited in full or not at all.
-public struct PyroscopeRetryPolicy: Sendable, Equatable {
-    public var maxAttempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
-    /// No retry starts after this much time since the first attempt.
-    public var maxTotal: Duration
+extension RetryPolicy {
+    /// One attempt, no retry.
+    static let none = RetryPolicy(maxAttempts: 1)
 
-    public init(maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(4), maxTotal: Duration = .seconds(20)) {
-        self.maxAttempts = max(1, maxAttempts)
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-        self.maxTotal = maxTotal
-    }
-
-    public static let none = PyroscopeRetryPolicy(maxAttempts: 1)
-
-    /// The wait before retry `attempt` (1-based): Retry-After in full when given, else backoff with jitter.
-    func delay(attempt: Int, retryAfter: Duration?) -> Duration {
+    /// The wait before retry `attempt` (1-based): a server's Retry-After in full when it gives one, else
+    /// exponential backoff with jitter (the gateway's rule; its own `delay` is internal to LLMGateway).
+    func backoff(attempt: Int, retryAfter: Duration?) -> Duration {
         if let retryAfter { return retryAfter }
         let exponential = baseDelay * (1 << min(attempt - 1, 16))
         return min(exponential, maxDelay) * Double.random(in: 0.5 ... 1.0)
@@ -40,18 +27,19 @@ public struct PyroscopeConfig: Sendable, Equatable, CustomStringConvertible, Cus
     public var connectTimeout: Duration
     /// Bounds a whole call: retries, waits and the fallback request included.
     public var requestTimeout: Duration
-    public var retry: PyroscopeRetryPolicy
+    /// Connection failures, 429 and 5xx (not 501) are retried; Retry-After is waited in full or not at all.
+    public var retry: RetryPolicy
     /// The largest response accepted, after gzip is undone (default 256 MiB).
     public var maxResponseBytes: Int
 
     public static let defaultMaxResponseBytes = 256 << 20
 
-    /// A URL with userinfo (`https://user:pass@host`) gives basic auth when `auth` has no credential; the URL is
+    /// `retry` nil: `RetryPolicy()`. A URL with userinfo (`https://user:pass@host`) gives basic auth when `auth` has no credential; the URL is
     /// kept without it either way.
     public init(
         endpoint: PyroscopeEndpoint, auth: PyroscopeAuth = .none, codec: PyroscopeCodec = .binary,
         connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(60),
-        retry: PyroscopeRetryPolicy = PyroscopeRetryPolicy(), maxResponseBytes: Int = PyroscopeConfig.defaultMaxResponseBytes
+        retry: RetryPolicy? = nil, maxResponseBytes: Int = PyroscopeConfig.defaultMaxResponseBytes
     ) {
         var auth = auth
         if auth.credential == .none, let info = endpoint.userinfo, !info.user.isEmpty {
@@ -62,7 +50,7 @@ public struct PyroscopeConfig: Sendable, Equatable, CustomStringConvertible, Cus
         self.codec = codec
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
-        self.retry = retry
+        self.retry = retry ?? RetryPolicy()
         self.maxResponseBytes = max(1, maxResponseBytes)
     }
 

@@ -9,7 +9,6 @@ typealias HTTPError = LLMGateway.HTTPError
 /// A credential that prints as `<redacted>` (the LLM gateway's type, shared so one redaction rule holds everywhere).
 public typealias Secret = LLMGateway.Secret
 
-enum RetryAfter {
-    /// A Retry-After header in seconds (delta-seconds or an HTTP-date), as the LLM gateway reads it.
-    static func seconds(_ value: String) -> Int? { LLMGateway.RetryPolicy.retryAfterSeconds(value) }
-}
+/// Bounded retries with backoff (the LLM gateway's policy type, shared so both clients are tuned alike).
+public typealias RetryPolicy = LLMGateway.RetryPolicy
+

@@ -78,7 +78,7 @@ import Testing
         // The deadline bounds the whole call: many retries of a failing server stop at it.
         let persistent = client(
             server, timeout: .milliseconds(800),
-            retry: PyroscopeRetryPolicy(maxAttempts: 1000, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), maxTotal: .seconds(60)))
+            retry: RetryPolicy(maxAttempts: 1000, baseDelay: .milliseconds(100), maxDelay: .milliseconds(100), maxTotal: .seconds(60)))
         started = ContinuousClock.now
         let kind = await failure { _ = try await persistent.labelNames(matchers: ["{__fault__=\"503\"}"], range: window) }?.kind
         #expect(kind == "timeout" || kind == "server")
@@ -93,7 +93,7 @@ import Testing
         started = ContinuousClock.now
         #expect(await failure { _ = try await client(server).selectMergeProfile(query("close")) }.map(\.kind) == "unreachable")
         #expect(ContinuousClock.now - started < .seconds(10))
-        let nowhere = PyroscopeClient(config: PyroscopeConfig(endpoint: .direct(url: "http://127.0.0.1:1"), retry: .none))
+        let nowhere = PyroscopeClient(config: PyroscopeConfig(endpoint: .direct(url: "http://127.0.0.1:1"), retry: RetryPolicy(maxAttempts: 1)))
         #expect(await failure { _ = try await nowhere.profileTypes(range: window) }.map(\.kind) == "unreachable")
         let wrongScheme = PyroscopeClient(config: PyroscopeConfig(endpoint: .direct(url: "file:///etc/passwd")))
         #expect(await failure { _ = try await wrongScheme.profileTypes(range: window) }.map(\.kind) == "misconfigured")

@@ -16,7 +16,7 @@ let typesInWindow = [
 
 func client(
     _ server: PyroscopeTestServer, auth: PyroscopeAuth = .none, codec: PyroscopeCodec = .binary, timeout: Duration = .seconds(30),
-    retry: PyroscopeRetryPolicy = PyroscopeRetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxTotal: .seconds(10)),
+    retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxTotal: .seconds(10)),
     maxResponseBytes: Int = PyroscopeConfig.defaultMaxResponseBytes
 ) -> PyroscopeClient {
     PyroscopeClient(config: PyroscopeConfig(
@@ -180,7 +180,7 @@ func expectMerge(_ bytes: [UInt8], equals fixtures: [String], sampleType: String
         func proxied(uid: String = "pyro-uid", token: String = "glsa_SECRET_sa") -> PyroscopeClient {
             PyroscopeClient(config: PyroscopeConfig(
                 endpoint: .grafana(url: server.baseURL, datasourceUID: uid), auth: .bearer(Secret(token)), codec: codec,
-                retry: PyroscopeRetryPolicy.none))
+                retry: RetryPolicy(maxAttempts: 1)))
         }
         let c = proxied()
         #expect(try await c.profileTypes(range: window).count == typesInWindow.count)

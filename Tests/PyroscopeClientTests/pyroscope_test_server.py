@@ -285,6 +285,14 @@ def merge(profiles, sample_type, sample_unit, start, end):
     return out
 
 
+def scalars(d):
+    """A message of integer fields given as {field number: value}."""
+    w = Writer()
+    for n in sorted(d):
+        w.int(n, d[n])
+    return w.out
+
+
 def encode_pprof(p):
     if p is None:
         return b""
@@ -307,10 +315,7 @@ def encode_pprof(p):
             sw.bytes(3, lw.out)
         w.bytes(2, sw.out)
     for m in p["mapping"]:
-        mw = Writer()
-        for n in sorted(m):
-            mw.int(n, m[n])
-        w.bytes(3, mw.out)
+        w.bytes(3, scalars(m))
     for loc in p["location"]:
         lw = Writer()
         lw.int(1, loc["id"])
@@ -324,10 +329,7 @@ def encode_pprof(p):
         lw.int(5, loc["is_folded"])
         w.bytes(4, lw.out)
     for f in p["function"]:
-        fw = Writer()
-        for n in sorted(f):
-            fw.int(n, f[n])
-        w.bytes(5, fw.out)
+        w.bytes(5, scalars(f))
     for s in p["strings"]:
         w.bytes(6, s)
     w.int(9, p["time_nanos"])
