@@ -34,8 +34,8 @@ public struct PyroscopeConfig: Sendable, Equatable, CustomStringConvertible, Cus
 
     public static let defaultMaxResponseBytes = 256 << 20
 
-    /// `retry` nil: `RetryPolicy()`. A URL with userinfo (`https://user:pass@host`) gives basic auth when `auth` has no credential; the URL is
-    /// kept without it either way.
+    /// `retry` nil: `RetryPolicy()`. A URL with userinfo (`https://user:pass@host`) gives basic auth when `auth`
+    /// has no credential; the URL is kept without it either way.
     public init(
         endpoint: PyroscopeEndpoint, auth: PyroscopeAuth = .none, codec: PyroscopeCodec = .binary,
         connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(60),
@@ -61,8 +61,8 @@ public struct PyroscopeConfig: Sendable, Equatable, CustomStringConvertible, Cus
     /// outside (an error body that echoes the Authorization header).
     func redact(_ text: String) -> String {
         var out = text
-        for secret in auth.secretForms { out = out.replacingAll(secret, with: "<redacted>") }
-        if let info = endpoint.userinfo, info.password.count >= 4 { out = out.replacingAll(info.password, with: "<redacted>") }
+        // Longest first, so a secret inside another form is not cut in two.
+        for secret in auth.secretForms.sorted(by: { $0.count > $1.count }) { out = out.replacingAll(secret, with: "<redacted>") }
         return out
     }
 }

@@ -151,13 +151,13 @@ public struct PyroscopeAuth: Sendable, Equatable, CustomStringConvertible, Custo
     }
 
     /// Every form in which a secret could come back in a server's text: the password or token itself and the
-    /// encoded basic credential.
+    /// encoded basic credential. Even a short secret is listed: a mangled message is better than a leaked one.
     var secretForms: [String] {
         switch credential {
         case .none: return []
         case .basic(let user, let password):
-            return [password.value, Base64.encode(Array("\(user):\(password.value)".utf8))].filter { $0.count >= 4 }
-        case .bearer(let token): return [token.value].filter { $0.count >= 4 }
+            return [password.value, Base64.encode(Array("\(user):\(password.value)".utf8))].filter { !$0.isEmpty }
+        case .bearer(let token): return [token.value].filter { !$0.isEmpty }
         }
     }
 
