@@ -54,6 +54,8 @@ let package = Package(
             name: "ProfileService",
             dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
             resources: [.copy("Resources/self-test.pb.gz")]),
+        // Pyroscope's query API (Connect, JSON or binary protobuf; directly or through Grafana's data source proxy) -> pprof bytes
+        .target(name: "PyroscopeClient", dependencies: ["ProtoPprof", "HTTPTransport", "LLMGateway"], exclude: ["README.md"]),
         // the executable: CLI, `serve`, replay harness
         .executableTarget(
             name: "PluginHost",
@@ -77,6 +79,10 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "PyroscopeClientTests",
+            dependencies: ["PyroscopeClient", "ProtoPprof", "FlameDiff", "HTTPTransport", "LLMGateway", "TestSupport"],
+            exclude: ["pyroscope_test_server.py"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
