@@ -57,9 +57,13 @@ public struct PyroscopeConfig: Sendable, Equatable, CustomStringConvertible, Cus
     public var description: String { "Pyroscope at \(endpoint) (auth: \(auth), codec: \(codec.rawValue))" }
     public var customMirror: Mirror { Mirror(self, children: ["config": description]) }
 
+    /// Every form in which a configured secret could appear in a text (the password or token, the encoded basic
+    /// credential), for a recorder's scrub list. Never print them.
+    public var secretForms: [String] { auth.secretForms }
+
     /// Replaces every configured secret, in any form it could come back in, wherever it appears in a text from
     /// outside (an error body that echoes the Authorization header).
-    func redact(_ text: String) -> String {
+    public func redact(_ text: String) -> String {
         var out = text
         // Longest first, so a secret inside another form is not cut in two.
         for secret in auth.secretForms.sorted(by: { $0.count > $1.count }) { out = out.replacingAll(secret, with: "<redacted>") }
