@@ -196,19 +196,17 @@ extension SourceParser {
             }
             return ([side.over(preset.baseline(for: side.query.range), parameter: params.name("vs"))], comparison)
         }
-        // One side's Pyroscope query fills in what the other leaves out.
+        // The baseline's Pyroscope query takes what it leaves out from the comparison's (one way only: a comparison
+        // without `to` means "now", whatever the baseline's end).
         var values = params.values
         if case .object(var base)? = values["baseline"], case .object(var baseQuery)? = base["pyroscope"],
-            case .object(var cmp)? = values["comparison"], case .object(var cmpQuery)? = cmp["pyroscope"]
+            case .object(let cmp)? = values["comparison"], case .object(let cmpQuery)? = cmp["pyroscope"]
         {
-            for key in ["profileTypeID", "labelSelector", "from", "to", "maxNodes"] {
-                if baseQuery[key] == nil { baseQuery[key] = cmpQuery[key] }
-                if cmpQuery[key] == nil { cmpQuery[key] = baseQuery[key] }
+            for key in ["profileTypeID", "labelSelector", "from", "to", "maxNodes"] where baseQuery[key] == nil {
+                baseQuery[key] = cmpQuery[key]
             }
             base["pyroscope"] = .object(baseQuery)
-            cmp["pyroscope"] = .object(cmpQuery)
             values["baseline"] = .object(base)
-            values["comparison"] = .object(cmp)
         }
         let filled = try Params(.object(values), path: params.path)
         return (try sources(filled, "baseline"), try sources(filled, "comparison"))

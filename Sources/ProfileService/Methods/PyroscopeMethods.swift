@@ -130,22 +130,20 @@ public enum PyroscopeSeriesMethod: ServiceMethod {
 
 /// Pyroscope in Grafana's calls: checkHealth's report and queryData's `{pyroscope}` queries.
 enum PyroscopeGrafana {
-    /// Adds `jsonDetails.pyroscope` to a health result: `{configured: false}`, or the endpoint, the tenant, the
-    /// kind of credential, and whether it is reachable, accepts the credential, and how many profile types it
+    /// Adds `jsonDetails.pyroscope` to a health result when a data source is configured: the endpoint, the tenant,
+    /// the kind of credential, and whether it is reachable, accepts the credential, and how many profile types it
     /// holds in the last hour. A configured data source that fails makes the status ERROR.
     static func addHealth(to result: JSONValue, _ configured: Result<PyroscopeConfig, PyroscopeError>?) async -> JSONValue {
-        guard case .object(var o) = result, case .object(var details)? = o["jsonDetails"] else { return result }
-        var report: [String: JSONValue] = ["configured": .bool(configured != nil)]
+        guard let configured, case .object(var o) = result, case .object(var details)? = o["jsonDetails"] else { return result }
+        var report: [String: JSONValue] = ["configured": true]
         var problem: String?
         switch configured {
-        case nil:
-            break
-        case .failure(let error)?:
+        case .failure(let error):
             report["ok"] = false
             report["error"] = .string(error.description)
             report["errorKind"] = .string(error.kind)
             problem = error.description
-        case .success(let config)?:
+        case .success(let config):
             let health = await PyroscopeClient(config: config).health()
             report["endpoint"] = .string(config.endpoint.description)
             if case .grafana = config.endpoint { report["via"] = "grafana-datasource-proxy" }
