@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
-        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
+        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "PyroscopeClient", "TestSupport"]),
         .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
         .testTarget(
             name: "PyroscopeClientTests",

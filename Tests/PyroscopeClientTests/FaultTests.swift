@@ -1,4 +1,5 @@
 import PyroscopeClient
+import TestSupport
 import Testing
 
 /// Every misbehaviour of the test server arrives as a typed error, within its time, with no secret in it.
