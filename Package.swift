@@ -52,13 +52,15 @@ let package = Package(
         // the service: typed methods in one table, profile sources, explanations, the Grafana adapter
         .target(
             name: "ProfileService",
-            dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
+            dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore", "PyroscopeClient"],
             resources: [.copy("Resources/self-test.pb.gz")]),
+        // Pyroscope's query API (Connect, JSON or binary protobuf; directly or through Grafana's data source proxy) -> pprof bytes
+        .target(name: "PyroscopeClient", dependencies: ["ProtoPprof", "HTTPTransport", "LLMGateway"], exclude: ["README.md"]),
         // the executable: CLI, `serve`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
+                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "PyroscopeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -75,8 +77,12 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
-        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
+        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "PyroscopeClient", "TestSupport"]),
         .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "PyroscopeClientTests",
+            dependencies: ["PyroscopeClient", "ProtoPprof", "FlameDiff", "HTTPTransport", "LLMGateway", "TestSupport"],
+            exclude: ["pyroscope_test_server.py"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )

@@ -44,6 +44,7 @@ public enum MethodTable {
         CheckHealthMethod.self, CallResourceMethod.self, QueryDataMethod.self,
         InfoMethod.self, SampleTypesMethod.self, TopMethod.self, FlamegraphMethod.self, DiffMethod.self,
         ExplainMethod.self, ExplainDiffMethod.self, FollowUpMethod.self,
+        PyroscopeProfileTypesMethod.self, PyroscopeLabelNamesMethod.self, PyroscopeLabelValuesMethod.self, PyroscopeSeriesMethod.self,
         DebugSleepMethod.self, DebugFailMethod.self,
     ]
 
