@@ -52,11 +52,13 @@ let package = Package(
             name: "ProfileService",
             dependencies: ["ProtoPprof", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
             resources: [.copy("Resources/self-test.pb.gz")]),
-        // the executable: CLI, `serve`, replay harness
+        // MCP (Model Context Protocol) over the JSON-RPC server: tools over the service's methods
+        .target(name: "MCPServer", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "FlameDiff", "ProtoPprof"]),
+        // the executable: CLI, `serve`, `mcp`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
+                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -71,6 +73,7 @@ let package = Package(
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
         .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
+        .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", "ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
