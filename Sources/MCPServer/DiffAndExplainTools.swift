@@ -61,8 +61,9 @@ public enum DiffProfilesTool: MCPTool {
         }
         func compact(_ row: JSONValue) -> JSONValue {
             var o: [String: JSONValue] = [:]
-            for k in ["status", "leftSelfPercent", "rightSelfPercent", "selfDelta", "leftTotalPercent", "rightTotalPercent", "totalDelta"] {
-                o[k] = row[k] ?? 0
+            o["status"] = row["status"] ?? ""
+            for k in ["leftSelfPercent", "rightSelfPercent", "selfDelta", "leftTotalPercent", "rightTotalPercent", "totalDelta"] {
+                o[k] = Render.percent(row[k])
             }
             o["name"] = .string(Render.name(row["name"]?.stringValue ?? ""))
             return .object(o)

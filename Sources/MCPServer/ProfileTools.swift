@@ -81,6 +81,11 @@ enum Render {
 
     static func int(_ v: JSONValue?) -> Int64 { v?.intValue ?? 0 }
 
+    /// A percentage for structured content: two decimals are all a reader needs, and cost fewer tokens.
+    static func percent(_ v: Double) -> JSONValue { .double((v * 100).rounded() / 100) }
+
+    static func percent(_ v: JSONValue?) -> JSONValue { percent(double(v)) }
+
     static func sampleType(_ v: JSONValue?) -> (type: String, unit: String) {
         (v?["type"]?.stringValue ?? "", v?["unit"]?.stringValue ?? "")
     }
@@ -224,8 +229,8 @@ public enum TopFunctionsTool: MCPTool {
                 let (fp, cp) = (Render.double(row["flatPercent"]), Render.double(row["cumPercent"]))
                 shownFlat += fp
                 out.append([
-                    "rank": .int(Int64(i + 1)), "name": .string(name), "flat": .int(flat), "flatPercent": .double(fp),
-                    "cum": .int(cum), "cumPercent": .double(cp),
+                    "rank": .int(Int64(i + 1)), "name": .string(name), "flat": .int(flat), "flatPercent": Render.percent(fp),
+                    "cum": .int(cum), "cumPercent": Render.percent(cp),
                 ])
                 lines.append(
                     Render.pad(NumberText.share(fp), 7) + Render.pad(NumberText.value(flat, unit: unit), 11)
@@ -235,7 +240,7 @@ public enum TopFunctionsTool: MCPTool {
             let left = Int(functions) - out.count
             if left > 0 {
                 let rest = max(0, 100 - shownFlat)
-                omitted = ["functions": .int(Int64(left)), "flatPercent": .double(rest)]
+                omitted = ["functions": .int(Int64(left)), "flatPercent": Render.percent(rest)]
                 lines.append("(left out: \(left) functions holding \(NumberText.share(rest)) flat; raise limit or maxOutputTokens)")
             }
             return ToolOutput(
@@ -297,7 +302,7 @@ public enum HotPathsTool: MCPTool {
             return [
                 "leaf": .string(Render.name(frames.last?.stringValue ?? "")),
                 "depth": .int(Int64(frames.count) + Render.int(p["elidedFrames"])), "self": p["self"] ?? 0,
-                "selfPercent": p["selfPercent"] ?? 0,
+                "selfPercent": Render.percent(p["selfPercent"]),
             ]
         }
         let available = Render.int(r["pathsAvailable"])
@@ -305,7 +310,7 @@ public enum HotPathsTool: MCPTool {
         let text = r["text"]?.stringValue ?? ""
         var omitted: [String: JSONValue] = [:]
         if shownInText < available {
-            omitted = ["paths": .int(available - shownInText), "selfPercent": r["omittedPercent"] ?? 0]
+            omitted = ["paths": .int(available - shownInText), "selfPercent": Render.percent(r["omittedPercent"])]
         }
         return fit(count: paths.count, budget: budget) { n in
             var left = omitted
@@ -314,7 +319,7 @@ public enum HotPathsTool: MCPTool {
                 structured: [
                     "sampleType": r["sampleType"] ?? .null, "total": r["total"] ?? 0, "text": .string(text),
                     "paths": .array(Array(paths.prefix(n))), "pathsShown": .int(shownInText), "pathsAvailable": .int(available),
-                    "omittedPercent": r["omittedPercent"] ?? 0,
+                    "omittedPercent": Render.percent(r["omittedPercent"]),
                 ], text: text, omitted: left)
         }
     }
