@@ -133,6 +133,21 @@ import Testing
         }
     }
 
+    /// A CPU-bound call (decoding and analysing a 1.2 MB profile) cancelled in flight gets no answer, and the
+    /// server says so in its log.
+    @Test func aCPUBoundCallIsCancelled() throws {
+        let p = try MCPProcess(["--allow-dir", Fixtures.root.path, "--log-level", "debug"])
+        #expect(p.call(1, "initialize", Self.initialize())?["result"] != nil)
+        p.request(2, "tools/call", ["name": "explain_profile", "arguments": ["profile": ["path": "profiles/go-cpu-large.pb.gz"]]])
+        Thread.sleep(forTimeInterval: 0.1)
+        p.notify("notifications/cancelled", ["requestId": 2, "reason": "test"])
+        #expect(p.tool(3, "profile_info", ["profile": ["path": "profiles/go-cpu-fib.pb.gz"]])?["isError"] == false)
+        #expect(p.response(2, timeout: 3) == nil)
+        p.closeInput()
+        #expect(p.waitForExit() == 0)
+        #expect(p.stderr.contains("code=-32800"), "the call was not cancelled in flight: \(p.stderr.suffix(500))")
+    }
+
     /// Malformed calls are JSON-RPC errors; hostile arguments are isError results; the server keeps serving.
     @Test func hostileCallsAndArguments() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mcp-hostile-\(UUID().uuidString)")
