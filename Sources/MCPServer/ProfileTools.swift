@@ -263,7 +263,7 @@ public enum HotPathsTool: MCPTool {
         "The heaviest call paths, root > leaf, one line each with the leaf's self share: where the time or memory goes and "
         + "how it is reached. Compact text within maxOutputTokens; long paths keep their outermost two and innermost frames."
     public static let budget = OutputBudget(
-        defaultTokens: HotPathsRequest.defaultMaxTokens, range: 256...200_000, gives: "the lightest paths are left out")
+        defaultTokens: HotPathsRequest.defaultMaxTokens, range: 600...200_000, gives: "the lightest paths are left out")
 
     public static func properties(_ environment: ToolEnvironment) -> [String: JSONValue] {
         var p = Arguments.profileQuery(environment)
@@ -274,21 +274,20 @@ public enum HotPathsTool: MCPTool {
     }
 
     public static let outputProperties: [String: JSONValue] = [
-        "sampleType": Schema.sampleType, "total": Schema.int, "text": Schema.text,
-        "paths": Schema.array(
-            Schema.object(
-                ["leaf": Schema.text, "depth": Schema.int, "self": Schema.int, "selfPercent": Schema.number],
-                required: ["leaf", "depth", "self", "selfPercent"])),
-        "pathsShown": Schema.int, "pathsAvailable": Schema.int, "omittedPercent": Schema.number,
+        "sampleType": Schema.sampleType, "total": Schema.int, "text": Schema.text, "pathsShown": Schema.int,
+        "pathsAvailable": Schema.int, "omittedPercent": Schema.number,
     ]
-    public static let outputRequired = ["sampleType", "total", "text", "paths", "pathsShown", "pathsAvailable", "omittedPercent"]
+    public static let outputRequired = ["sampleType", "total", "text", "pathsShown", "pathsAvailable", "omittedPercent"]
 
-    /// The method renders the text within its own `maxTokens`: three quarters of the tool's budget, the
-    /// rest is for the structured list of the same paths (leaf, depth and value; the frames are in the text).
+    /// Room in the budget for the structured content's fields besides the text.
+    static let fieldsRoom: Int64 = 300
+
+    /// The method renders the text within its own `maxTokens`: the tool's budget less room for the fields
+    /// that come with it (the text is the answer; flame_graph has the paths as data).
     public static func params(_ arguments: [String: JSONValue]) -> [String: JSONValue] {
         var p = arguments.filter { $0.key != "maxOutputTokens" }
         let budget = arguments["maxOutputTokens"]?.intValue ?? Int64(self.budget.defaultTokens)
-        p["maxTokens"] = .int(max(256, budget * 3 / 4))
+        p["maxTokens"] = .int(max(256, budget - fieldsRoom))
         return p
     }
 
@@ -297,31 +296,16 @@ public enum HotPathsTool: MCPTool {
     }
 
     public static func shape(_ r: JSONValue, arguments: [String: JSONValue], budget: Int) throws(RPCError) -> ToolOutput {
-        let paths: [JSONValue] = (r["paths"]?.arrayValue ?? []).map { p in
-            let frames = p["frames"]?.arrayValue ?? []
-            return [
-                "leaf": .string(Render.name(frames.last?.stringValue ?? "")),
-                "depth": .int(Int64(frames.count) + Render.int(p["elidedFrames"])), "self": p["self"] ?? 0,
-                "selfPercent": Render.percent(p["selfPercent"]),
-            ]
-        }
         let available = Render.int(r["pathsAvailable"])
-        let shownInText = Render.int(r["pathsShown"])
-        let text = r["text"]?.stringValue ?? ""
+        let shown = Render.int(r["pathsShown"])
         var omitted: [String: JSONValue] = [:]
-        if shownInText < available {
-            omitted = ["paths": .int(available - shownInText), "selfPercent": Render.percent(r["omittedPercent"])]
-        }
-        return fit(count: paths.count, budget: budget) { n in
-            var left = omitted
-            if n < paths.count { left["structuredPaths"] = .int(Int64(paths.count - n)) }
-            return ToolOutput(
-                structured: [
-                    "sampleType": r["sampleType"] ?? .null, "total": r["total"] ?? 0, "text": .string(text),
-                    "paths": .array(Array(paths.prefix(n))), "pathsShown": .int(shownInText), "pathsAvailable": .int(available),
-                    "omittedPercent": Render.percent(r["omittedPercent"]),
-                ], text: text, omitted: left)
-        }
+        if shown < available { omitted = ["paths": .int(available - shown), "selfPercent": Render.percent(r["omittedPercent"])] }
+        let text = r["text"]?.stringValue ?? ""
+        return ToolOutput(
+            structured: [
+                "sampleType": r["sampleType"] ?? .null, "total": r["total"] ?? 0, "text": .string(text), "pathsShown": .int(shown),
+                "pathsAvailable": .int(available), "omittedPercent": Render.percent(r["omittedPercent"]),
+            ], text: text, omitted: omitted)
     }
 }
 

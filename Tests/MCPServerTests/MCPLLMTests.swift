@@ -16,19 +16,19 @@ import Testing
         Cache results in `main.calculateFib`.
         """
 
-    func server(_ llm: LLMTestServer, model: String = "test-model") throws -> MCPProcess {
+    func server(_ llm: LLMTestServer, model: String = "test-model") async throws -> MCPProcess {
         let p = try MCPProcess(
             ["--allow-dir", Fixtures.root.path, "--llm-url", llm.baseURL, "--llm-mode", "openai", "--llm-model", model],
             environment: ["FLAMEGRAPH_AI_LLM_API_KEY": Self.secret])
-        #expect(p.call(1, "initialize", MCPSessionTests.initialize())?["result"]?["instructions"]?.stringValue?.contains("configured LLM") == true)
+        #expect(await p.call(1, "initialize", MCPSessionTests.initialize())?["result"]?["instructions"]?.stringValue?.contains("configured LLM") == true)
         p.notify("notifications/initialized")
         return p
     }
 
-    @Test func theModelAnswersGroundedWithProgress() throws {
+    @Test func theModelAnswersGroundedWithProgress() async throws {
         let llm = try LLMTestServer(token: Self.secret, reply: Self.answer)
-        let p = try server(llm)
-        let result = p.tool(2, "explain_profile", ["profile": ["path": "profiles/go-cpu-fib.pb.gz"]], meta: ["progressToken": "llm"])
+        let p = try await server(llm)
+        let result = await p.tool(2, "explain_profile", ["profile": ["path": "profiles/go-cpu-fib.pb.gz"]], meta: ["progressToken": "llm"])
         let structured = result?["structuredContent"]
         let text = result?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
         #expect(structured?["source"] == "llm" && structured?["quality"]?["fellBack"] == false, "\(text)")
@@ -38,27 +38,27 @@ import Testing
         #expect(structured?["sections"]?["fix"]?.stringValue?.contains("main.calculateFib") == true)
         let messages = p.notifications("notifications/progress").compactMap { $0["params"]?["message"]?.stringValue }
         #expect(messages.contains { $0.hasPrefix("the model has written") }, "\(messages)")
-        let followUp = p.tool(
+        let followUp = await p.tool(
             3, "explain_follow_up", ["conversationId": structured?["conversationId"] ?? "", "question": "And the allocation?"])
         #expect(followUp?["structuredContent"]?["source"] == "llm")
         p.closeInput()
-        #expect(p.waitForExit() == 0)
+        #expect(await p.waitForExit() == 0)
         #expect(!p.lines.joined().contains(Self.secret) && !p.stderr.contains(Self.secret))
     }
 
-    @Test func aStalledModelIsCancelled() throws {
+    @Test func aStalledModelIsCancelled() async throws {
         let llm = try LLMTestServer(token: Self.secret, reply: Self.answer)
-        let p = try server(llm, model: "fault:stall=1")
+        let p = try await server(llm, model: "fault:stall=1")
         p.request(2, "tools/call", ["name": "explain_profile", "arguments": ["profile": ["path": "profiles/go-cpu-fib.pb.gz"]], "_meta": ["progressToken": 7]])
         // Wait until the model has started writing, then cancel.
-        #expect(p.wait(timeout: 30) { $0["params"]?["message"]?.stringValue?.hasPrefix("the model has written") == true } != nil)
+        #expect(await p.wait(timeout: 30) { $0["params"]?["message"]?.stringValue?.hasPrefix("the model has written") == true } != nil)
         p.notify("notifications/cancelled", ["requestId": 2])
         let started = Date()
-        #expect(p.call(3, "ping", timeout: 10)?["result"] == [:])
-        #expect(p.response(2, timeout: 1) == nil)
+        #expect(await p.call(3, "ping", timeout: 10)?["result"] == [:])
+        #expect(await p.response(2, timeout: 1) == nil)
         p.closeInput()
-        #expect(p.waitForExit(timeout: 10) == 0)
+        #expect(await p.waitForExit(timeout: 10) == 0)
         #expect(Date().timeIntervalSince(started) < 5, "the stalled transfer held the exit")
-        #expect(p.response(2, timeout: 0.1) == nil)
+        #expect(await p.response(2, timeout: 0.1) == nil)
     }
 }

@@ -77,32 +77,45 @@ final class MCPProcess: @unchecked Sendable {
     }
 
     /// Sends a request and waits for its answer.
-    func call(_ id: Int, _ method: String, _ params: JSONValue? = nil, timeout: TimeInterval = 60) -> JSONValue? {
+    func call(_ id: Int, _ method: String, _ params: JSONValue? = nil, timeout: TimeInterval = 60) async -> JSONValue? {
         request(id, method, params)
-        return response(id, timeout: timeout)
+        return await response(id, timeout: timeout)
     }
 
-    /// Calls a tool; the answer's `result` (or nil), and the whole answer.
-    func tool(_ id: Int, _ name: String, _ arguments: JSONValue, meta: JSONValue? = nil) -> JSONValue? {
+    /// Calls a tool; the answer's `result` (or nil).
+    func tool(_ id: Int, _ name: String, _ arguments: JSONValue, meta: JSONValue? = nil) async -> JSONValue? {
         var params: [String: JSONValue] = ["name": .string(name), "arguments": arguments]
         if let meta { params["_meta"] = meta }
-        return call(id, "tools/call", .object(params))?["result"]
+        return await call(id, "tools/call", .object(params))?["result"]
     }
 
-    /// The answer with this id (left in the queue for nobody else); nil after the timeout.
-    func response(_ id: Int, timeout: TimeInterval = 60) -> JSONValue? {
-        wait(timeout: timeout) { $0["id"] == .int(Int64(id)) && $0["method"] == nil }
+    /// The answer with this id; nil after the timeout.
+    func response(_ id: Int, timeout: TimeInterval = 60) async -> JSONValue? {
+        await wait(timeout: timeout) { $0["id"] == .int(Int64(id)) && $0["method"] == nil }
     }
 
-    /// The first message, in arrival order, that satisfies `match`, removed from the queue.
-    func wait(timeout: TimeInterval, _ match: (JSONValue) -> Bool) -> JSONValue? {
+    /// The first message, in arrival order, that satisfies `match`, removed from the queue. Waits by
+    /// sleeping, never by blocking a thread: tests share the cooperative pool with in-process servers.
+    func wait(timeout: TimeInterval, _ match: (JSONValue) -> Bool) async -> JSONValue? {
         let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            if let found = take(match) { return found }
+            if isClosed || Date() > deadline { return take(match) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private func take(_ match: (JSONValue) -> Bool) -> JSONValue? {
         lock.lock()
         defer { lock.unlock() }
-        while true {
-            if let i = messages.firstIndex(where: match) { return messages.remove(at: i) }
-            if closed || !lock.wait(until: deadline) { return nil }
-        }
+        guard let i = messages.firstIndex(where: match) else { return nil }
+        return messages.remove(at: i)
+    }
+
+    private var isClosed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return closed
     }
 
     /// Notifications received so far with this method, removed from the queue.
@@ -129,11 +142,11 @@ final class MCPProcess: @unchecked Sendable {
 
     func closeInput() { try? stdinPipe.fileHandleForWriting.close() }
 
-    func waitForExit(timeout: TimeInterval = 30) -> Int32? {
+    func waitForExit(timeout: TimeInterval = 30) async -> Int32? {
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning {
             if Date() > deadline { return nil }
-            usleep(10_000)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return process.terminationStatus
     }

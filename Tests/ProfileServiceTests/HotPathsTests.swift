@@ -44,7 +44,7 @@ import Testing
         #expect(r.omittedValue == Int64(201 - r.paths.count))
 
         for budget: Int64 in [256, 1000, 5000] {
-            let answer = try await call("profile.hotPaths", ["profile": profile("go-cpu-large.pb.gz"), "maxTokens": .int(budget), "maxPaths": 1000])
+            let answer = try await call("profile.hotPaths", ["profile": profile("go-cpu-fib.pb.gz"), "maxTokens": .int(budget), "maxPaths": 1000])
             let text = answer["text"]?.stringValue ?? ""
             #expect(text.utf8.count <= Int(budget) && answer["tokenBound"] == .int(Int64(text.utf8.count)))
             #expect(Int(answer["pathsShown"]?.intValue ?? -1) == answer["paths"]?.arrayValue?.count)

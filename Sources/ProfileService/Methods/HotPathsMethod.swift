@@ -93,8 +93,8 @@ public enum HotPathsMethod: ServiceMethod {
         let unit = tree.sampleType.unit
         func share(_ v: Int64) -> Double { total == 0 ? 0 : 100 * Double(v) / Double(total) }
         let header =
-            "Heaviest paths by self \(tree.sampleType.type) (total \(NumberText.value(total, unit: unit))); frames root > leaf; "
-            + "each line: the leaf's self share and value, then the path\n"
+            "Heaviest paths by self \(tree.sampleType.type) (total \(NumberText.value(total, unit: unit))), root > leaf, "
+            + "after the leaf's self share and value:\n"
         var text = header
         var listed: [ListedPath] = []
         var listedValue: Int64 = 0
