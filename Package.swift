@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "LinearRegex"),
         // bytes -> pprof model
         .target(name: "ProtoPprof", dependencies: ["CPprofShim", "CDeflate"]),
+        // other formats -> pprof model: legacy pprof, folded, Chrome .cpuprofile, speedscope, perf script
+        .target(name: "ProfileFormats", dependencies: ["ProtoPprof"]),
         // model -> call trees, flame graphs, diffs, exports
         .target(name: "FlameDiff", dependencies: ["ProtoPprof", "JSONCore", "LinearRegex"]),
         // tree -> analysis, offline explanation, prompts and grounding; the catalogue and the prompt templates are data
@@ -50,7 +52,7 @@ let package = Package(
         // the service: typed methods in one table, profile sources, explanations, the Grafana adapter
         .target(
             name: "ProfileService",
-            dependencies: ["ProtoPprof", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
+            dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
             resources: [.copy("Resources/self-test.pb.gz")]),
         // MCP (Model Context Protocol) over the JSON-RPC server: tools over the service's methods
         .target(name: "MCPServer", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "FlameDiff", "ProtoPprof"]),
@@ -58,16 +60,21 @@ let package = Package(
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "MCPServer",
+                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
+                "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
-        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip.
-        .target(name: "TestSupport", dependencies: ["CDeflate"], path: "Tests/TestSupport"),
+        // Test helpers: fixture paths, a protobuf writer for crafted profiles, gzip, the decoder parity oracle
+        // and varied encodings (shared with the fuzz targets).
+        .target(name: "TestSupport", dependencies: ["CDeflate", "ProtoPprof"], path: "Tests/TestSupport"),
         .testTarget(name: "ProtoPprofTests", dependencies: ["ProtoPprof", "TestSupport"]),
         .testTarget(name: "FlameDiffTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(
+            name: "ProfileFormatsTests", dependencies: ["ProfileFormats", "FlameDiff", "ProtoPprof", "TestSupport"],
+            exclude: ["independent_parse.py"]),
+        .testTarget(name: "ExplainTests", dependencies: ["Explain", "FlameDiff", "ProtoPprof", "ProfileFormats", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
@@ -77,3 +84,26 @@ let package = Package(
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )
+
+// Fuzz targets (scripts/fuzz): libFuzzer executables in Fuzz/<Name>/, whose main.swift ends in
+// `Fuzzing.main(seeds:_:)` (Fuzz/FuzzSupport). They link only with -sanitize=fuzzer, so they are declared
+// only when FLAMEGRAPH_AI_FUZZ is set (scripts/fuzz sets it and builds into .build-fuzz/): a plain
+// `swift build` never sees them. Adding one: its folder, and a line here.
+let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+    // bytes -> a profile with varied sample encodings; the hand-written decoder must match protobuf-c
+    ("FuzzSampleDecoder", ["ProtoPprof", "TestSupport"]),
+    // bytes -> any reader (legacy pprof, folded, .cpuprofile, speedscope, perf script) or detection
+    ("FuzzProfileFormats", ["ProfileFormats", "FlameDiff", "ProtoPprof"]),
+]
+if Context.environment["FLAMEGRAPH_AI_FUZZ"] != nil {
+    package.targets += [
+        // libFuzzer's driver, declared for Swift
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        // seeds, fixtures, the driver call
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz/\(target.name)"))
+    }
+}

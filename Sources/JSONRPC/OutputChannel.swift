@@ -10,33 +10,49 @@ public actor OutputChannel {
     private let fd: Int32
     private let recorder: TrafficRecorder?
     private(set) var linesWritten = 0
+    /// Whether the host closed its end (EPIPE): nothing more can be delivered.
+    public private(set) var closed = false
+    private var onClosed: (@Sendable () -> Void)?
 
     public init(fd: Int32, recorder: TrafficRecorder? = nil) {
         self.fd = fd
         self.recorder = recorder
     }
 
+    /// Called once, when a write finds the reader gone (the server then cancels its work and exits).
+    public func whenClosed(_ action: @escaping @Sendable () -> Void) {
+        onClosed = action
+        if closed { action() }
+    }
+
     public func send(_ message: JSONValue) {
+        if closed { return }
         var w = JSONWriter(reservingCapacity: 256)
         message.write(to: &w)
         var bytes = w.bytes
         bytes.append(0x0A)
-        writeAll(fd, bytes)
         recorder?.recordResponse(bytes)
+        if !writeAll(fd, bytes) {
+            closed = true
+            onClosed?()
+            return
+        }
         linesWritten += 1
     }
 
-    private nonisolated func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    /// False when the reader went away (EPIPE; SIGPIPE is ignored by the server) or the descriptor failed.
+    private nonisolated func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { buffer in
             var done = 0
             while done < buffer.count {
                 let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return  // the reader went away; nothing useful to do
+                    return false
                 }
                 done += n
             }
+            return true
         }
     }
 }

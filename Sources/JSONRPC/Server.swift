@@ -85,6 +85,18 @@ public final class Server: Sendable {
         logger.info(
             "serving JSON-RPC on stdio", metadata: ["maxConcurrent": "\(config.maxConcurrent)", "maxLineBytes": "\(config.maxLineBytes)"])
         reader.start()
+        let hostGone = AsyncStream<Void>.makeStream()
+        await output.whenClosed { hostGone.continuation.yield() }
+        let watcher = Task { [self] in
+            for await _ in hostGone.stream {
+                // The host closed our stdout: nothing can be answered. Stop the work in flight and leave.
+                logger.warning("the host closed the output (EPIPE); cancelling requests in flight and exiting")
+                await registry.cancelAll()
+                _ = await registry.waitUntilIdle(timeout: .seconds(1))
+                exit(0)
+            }
+        }
+        defer { watcher.cancel() }
         for await event in reader.events {
             reader.consumed()
             switch event {

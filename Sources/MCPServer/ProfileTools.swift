@@ -7,16 +7,23 @@ import ProfileService
 enum Arguments {
     static func profile(_ environment: ToolEnvironment, _ what: String = "The profile") -> JSONValue {
         var properties: [String: JSONValue] = [
-            "pprof": Schema.string("The profile's bytes (pprof protobuf, gzip or raw) as base64.")
+            "pprof": Schema.string("A pprof profile (protobuf, gzip or raw) as base64."),
+            "data": Schema.string("A profile in any format the server reads, as base64 (see encoding)."),
+            "encoding": Schema.string(
+                "The format of data or path; auto (default) detects it from the content.", oneOf: SourceParser.encodings),
         ]
-        var how = "{\"pprof\": base64}"
+        var how = "{\"pprof\": base64} or {\"data\": base64, \"encoding\"?}"
+        var sources = ["data", "pprof"]
         if let directory = environment.allowedDirectory {
             properties["path"] = Schema.string("A profile file inside \(directory): relative to it, or absolute.")
-            how = "{\"path\": file} or {\"pprof\": base64}"
+            how = "{\"path\": file, \"encoding\"?}, " + how
+            sources.append("path")
         }
         guard case .object(var o) = Schema.object(properties, description: "\(what): \(how).") else { return .null }
         o["minProperties"] = 1
-        o["maxProperties"] = 1
+        o["maxProperties"] = 2
+        // Not standard JSON Schema (an annotation to other validators): this server checks it.
+        o[SchemaValidator.exactlyOneOf] = .array(sources.sorted().map(JSONValue.string))
         return .object(o)
     }
 

@@ -53,9 +53,13 @@ public enum Schema {
 
 /// Validates a value against a schema of the subset this server writes: `type` (a name or a list),
 /// `properties`, `required`, `additionalProperties` (false or a schema), `items`, `enum`, `minimum`,
-/// `maximum`, `minLength`, `maxLength`, `minItems`, `maxItems`, `minProperties`, `maxProperties`.
+/// `maximum`, `minLength`, `maxLength`, `minItems`, `maxItems`, `minProperties`, `maxProperties`, and `x-exactlyOneOf`.
 /// Annotations (`description`, `default`, `title`) are ignored. Returns every problem, each naming its place.
 public enum SchemaValidator {
+    /// A keyword of this server's (other validators take it as an annotation): exactly one of these
+    /// properties must be present.
+    public static let exactlyOneOf = "x-exactlyOneOf"
+
     public static func validate(_ value: JSONValue, against schema: JSONValue, at path: String = "") -> [String] {
         guard case .object(let s) = schema else { return [] }
         var problems: [String] = []
@@ -90,6 +94,9 @@ public enum SchemaValidator {
         }
         if case .object(let o) = value {
             let names = (s["properties"]?.objectValue ?? [:]).keys.sorted().joined(separator: ", ")
+            if let keys = s[exactlyOneOf]?.arrayValue?.compactMap(\.stringValue), keys.filter({ o[$0] != nil }).count != 1 {
+                return ["\(place) needs exactly one of: \(keys.joined(separator: ", "))"]
+            }
             if s["minProperties"]?.intValue == 1, s["maxProperties"]?.intValue == 1, o.count != 1 {
                 problems.append("\(place) needs exactly one of: \(names)")
             } else {

@@ -5,37 +5,6 @@ import Glibc
 import Darwin
 #endif
 
-struct FileError: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Reads a whole file into memory with POSIX calls (no Foundation copy), refusing files over `limit` bytes.
-func readFile(_ path: String, limit: Int = Int.max) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw FileError(description: "\(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0 else { throw FileError(description: "\(path): \(String(cString: strerror(errno)))") }
-    if (st.st_mode & S_IFMT) == S_IFDIR { throw FileError(description: "\(path): is a directory") }
-    let size = Int(st.st_size)
-    if size > limit { throw FileError(description: "\(path): \(size) bytes is over the limit of \(limit) bytes") }
-    var bytes = [UInt8](repeating: 0, count: size)
-    var done = 0
-    try bytes.withUnsafeMutableBytes { buffer in
-        while done < size {
-            let n = read(fd, buffer.baseAddress! + done, size - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError(description: "\(path): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            done += n
-        }
-    }
-    if done < size { bytes.removeSubrange(done...) }
-    return bytes
-}
-
 /// Writes bytes to standard output in full.
 func writeStdout(_ bytes: [UInt8]) {
     bytes.withUnsafeBytes { buffer in

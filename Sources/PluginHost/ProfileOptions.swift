@@ -1,6 +1,7 @@
 import ArgumentParser
 import Explain
 import FlameDiff
+import ProfileFormats
 import ProfileService
 import ProtoPprof
 
@@ -39,12 +40,18 @@ struct ProfileOptions: ParsableArguments {
     }
 
     var limits: DecodeLimits { decoding.limits }
+
+    /// A profile file named on the command line, read in the chosen format.
+    func file(_ path: String) -> LocalFile { decoding.file(path) }
 }
 
 /// Decoding limits, the same for every command and for `serve`.
 struct DecodingOptions: ParsableArguments {
     @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes (at most \(DecodingOptions.maxInflatedCap)).")
     var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+
+    @Option(name: .customLong("input-format"), help: "The input's format: auto (detected from the content), \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var inputFormat: String = "auto"
 
     /// Offsets inside a decoded profile are 32-bit: larger inputs cannot be represented.
     static let maxInflatedCap = Int(Int32.max)
@@ -53,7 +60,13 @@ struct DecodingOptions: ParsableArguments {
         guard maxInflatedBytes > 0 && maxInflatedBytes <= Self.maxInflatedCap else {
             throw ValidationError("--max-inflated-bytes must be between 1 and \(Self.maxInflatedCap)")
         }
+        if inputFormat != "auto" && ProfileFormat(name: inputFormat) == nil {
+            throw ValidationError("--input-format must be auto or one of: \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
+
+    /// A profile file named on the command line, read in the chosen format.
+    func file(_ path: String) -> LocalFile { LocalFile(path, format: inputFormat == "auto" ? nil : ProfileFormat(name: inputFormat)) }
 
     var limits: DecodeLimits { DecodeLimits(maxInflatedBytes: maxInflatedBytes) }
 }

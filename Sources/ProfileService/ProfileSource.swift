@@ -1,5 +1,6 @@
 import FlameDiff
 import Foundation
+import ProfileFormats
 import JSONCore
 import JSONRPC
 import ProtoPprof
@@ -16,39 +17,52 @@ public protocol ProfileSource: Sendable {
     func bytes(limits: DecodeLimits) async throws(RPCError) -> [UInt8]
     /// What decode errors name instead of the request parameter (a file path on the command line).
     var errorLabel: String? { get }
+    /// The input format, when the caller named one; nil: detected from the content.
+    var format: ProfileFormat? { get }
 }
 
 extension ProfileSource {
     public var errorLabel: String? { nil }
+    public var format: ProfileFormat? { nil }
 
     /// Fetches and decodes; decoding runs on a thread of its own and stops when the request is cancelled.
     public func profile(limits: DecodeLimits, parameter: String) async throws(RPCError) -> Profile {
         let bytes = try await self.bytes(limits: limits)
         let name = errorLabel ?? parameter
-        return try await offload { () throws(RPCError) -> Profile in try ProfileDecoding.decode(bytes, limits: limits, parameter: name) }
-    }
-}
-
-/// Decoding of profile bytes, with the error naming the parameter they came from.
-public enum ProfileDecoding {
-    public static func decode(_ bytes: [UInt8], limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
-        do {
-            return try Profile.decode(bytes, limits: limits)
-        } catch {
-            throw RPCError.badProfile(error, parameter: parameter)
+        let format = self.format
+        return try await offload { () throws(RPCError) -> Profile in
+            try ProfileDecoding.decode(bytes, format: format, limits: limits, parameter: name)
         }
     }
 }
 
-/// Profile bytes carried in the request (`{pprof: base64}`), keyed by a keyed hash of the decoded bytes.
+/// Decoding of profile bytes in any format the project reads (pprof, legacy pprof, folded stacks, Chrome
+/// .cpuprofile, speedscope, perf script; detected from the content unless named), with the error naming the
+/// parameter they came from.
+public enum ProfileDecoding {
+    public static func decode(_ bytes: [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
+        do {
+            return try ProfileReader.decode(bytes, format: format, limits: limits)
+        } catch {
+            if case .pprof(let e) = error { throw RPCError.badProfile(e, parameter: parameter) }
+            let code = error.kind == "limit_exceeded" ? RPCError.limitExceededCode : RPCError.badProfileCode
+            throw RPCError.domain(code, kind: error.kind, "\(parameter): \(error)")
+        }
+    }
+}
+
+/// Profile bytes carried in the request (`{pprof: base64}` or `{data: base64, encoding}`), keyed by a keyed hash
+/// of the decoded bytes and the format they are read as.
 public struct InlineProfile: ProfileSource {
     public let data: [UInt8]
     public let cacheKey: String?
+    public let format: ProfileFormat?
     public var label: String { "inline profile (\(data.count) bytes)" }
 
-    public init(_ data: [UInt8]) {
+    public init(_ data: [UInt8], format: ProfileFormat? = nil) {
         self.data = data
-        cacheKey = "bytes:" + contentHash(data)
+        self.format = format
+        cacheKey = "bytes:" + contentHash(data) + ":" + (format?.rawValue ?? "auto")
     }
 
     public func bytes(limits: DecodeLimits) async throws(RPCError) -> [UInt8] { data }
@@ -59,6 +73,7 @@ public struct ConfinedFile: ProfileSource {
     public let path: String
     public let directory: String
     let parameter: String
+    public var format: ProfileFormat? = nil
     public var cacheKey: String? { nil }
     public var label: String { path }
 
@@ -88,11 +103,15 @@ public struct ConfinedFile: ProfileSource {
 /// A file named on the command line: any path the user can read. Never cached.
 public struct LocalFile: ProfileSource {
     public let path: String
+    public let format: ProfileFormat?
     public var cacheKey: String? { nil }
     public var label: String { path }
     public var errorLabel: String? { path }
 
-    public init(_ path: String) { self.path = path }
+    public init(_ path: String, format: ProfileFormat? = nil) {
+        self.path = path
+        self.format = format
+    }
 
     public func bytes(limits: DecodeLimits) async throws(RPCError) -> [UInt8] {
         let path = self.path
@@ -114,10 +133,28 @@ public struct SourceParser: Sendable {
     public init(allowedDirectory: String?) { self.allowedDirectory = allowedDirectory }
 
     /// The input kinds a request may use, for `initialize`.
-    public var kinds: [String] { allowedDirectory == nil ? ["pprof"] : ["pprof", "path"] }
+    public var kinds: [String] { allowedDirectory == nil ? ["pprof", "data"] : ["pprof", "data", "path"] }
 
-    /// `{pprof: base64}` or `{path}`.
+    /// The formats `{data, encoding}` and `{path, encoding}` may name (`auto`: detected from the content).
+    public static var encodings: [String] { ["auto"] + ProfileFormat.allCases.map(\.rawValue) }
+
+    /// `encoding`: a format name, or nil for detection. A name, not `format`: that is the output format.
+    func encoding(_ params: Params) throws(RPCError) -> ProfileFormat? {
+        guard let name = try params.string("encoding"), name != "auto" else { return nil }
+        guard let format = ProfileFormat(name: name) else {
+            throw RPCError.invalidParams(params.name("encoding"), "must be one of: \(Self.encodings.joined(separator: ", "))")
+        }
+        return format
+    }
+
+    /// `{pprof: base64}`, `{data: base64, encoding?}` (any format the project reads) or `{path, encoding?}`.
     public func source(_ params: Params) throws(RPCError) -> any ProfileSource {
+        if let encoded = try params.string("data") {
+            guard let data = Data(base64Encoded: encoded) else {
+                throw RPCError.invalidParams(params.name("data"), "is not valid base64")
+            }
+            return InlineProfile([UInt8](data), format: try encoding(params))
+        }
         if let encoded = try params.string("pprof") {
             // Strict: characters outside the alphabet are an error, not skipped (skipping them would let two
             // different texts stand for one profile).
@@ -130,9 +167,11 @@ public struct SourceParser: Sendable {
             guard let allowed = allowedDirectory else {
                 throw RPCError.invalidParams(params.name("path"), "is not allowed: the server was started without --allow-dir")
             }
-            return ConfinedFile(path: path, directory: allowed, parameter: params.name("path"))
+            var file = ConfinedFile(path: path, directory: allowed, parameter: params.name("path"))
+            file.format = try encoding(params)
+            return file
         }
-        throw RPCError.invalidParams(String(params.path.dropLast()), "needs 'pprof' (base64) or 'path'")
+        throw RPCError.invalidParams(String(params.path.dropLast()), "needs 'pprof' (base64), 'data' (base64, any format) or 'path'")
     }
 
     /// One profile or an array of profiles (a side of a diff).

@@ -74,6 +74,7 @@ import Testing
             ("explain_profile", ["profile": regex, "maxOutputTokens": 1000]),
             ("explain_diff", .object(sides)),
             ("debug_sleep", ["ms": 1]),
+            ("top_functions", ["profile": ["data": .string(Data("main;work;hot 7\nmain;other 3\n".utf8).base64EncodedString()), "encoding": "folded"]]),
         ]
         var results: [String: JSONValue] = [:]
         for (i, (name, arguments)) in calls.enumerated() {
@@ -82,6 +83,9 @@ import Testing
             let result = await p.tool(100 + i, name, arguments)
             validate(result, tools[name] ?? .null, arguments, "\(name) \(arguments)")
             if results[name] == nil { results[name] = result }
+            if arguments["profile"]?["encoding"] == "folded" {
+                #expect(result?["structuredContent"]?["rows"]?.arrayValue?.first?["name"] == "hot", "another input format")
+            }
         }
         // The answers say what the profile says.
         let oracle = try Fixtures.referenceRows().first { $0.file == "go-cpu-fib.pb.gz" && $0.sampleTypeIndex == 1 }
@@ -194,7 +198,9 @@ import Testing
             ("profile_info", ["profile": ["pprof": .string(String(repeating: "QUJD", count: 200_000))]], "bad_profile"),
             ("profile_info", ["profile": ["pprof": .string(bomb)]], "limit_exceeded"),
             ("profile_info", ["profile": ["pprof": "%%%"]], "not valid base64"),
-            ("profile_info", ["profile": [:]], "exactly one of"),
+            ("profile_info", ["profile": [:]], "exactly one of: data, path, pprof"),
+            ("profile_info", ["profile": ["path": "inside.pb.gz", "pprof": "AAAA"]], "exactly one of"),
+            ("profile_info", ["profile": ["path": "inside.pb.gz", "encoding": "jpeg"]], "must be one of"),
             ("profile_info", ["profile": "inside.pb.gz"], "must be an object"),
             ("profile_info", [:], "'profile' is required"),
             ("top_functions", ["profile": ["path": "inside.pb.gz"], "limit": "ten"], "must be an integer"),

@@ -36,5 +36,12 @@ import Testing
         #expect(SchemaValidator.validate(["path": "a"], against: profile).isEmpty)
         #expect(SchemaValidator.validate([:], against: profile) == ["the value needs exactly one of: path, pprof"])
         #expect(SchemaValidator.validate(["path": "a", "pprof": "b"], against: profile) == ["the value needs exactly one of: path, pprof"])
+        o["maxProperties"] = 2
+        o["properties"] = ["path": Schema.text, "pprof": Schema.text, "encoding": Schema.text]
+        o[SchemaValidator.exactlyOneOf] = ["path", "pprof"]
+        let withEncoding = JSONValue.object(o)
+        #expect(SchemaValidator.validate(["path": "a", "encoding": "auto"], against: withEncoding).isEmpty)
+        #expect(SchemaValidator.validate(["encoding": "auto"], against: withEncoding) == ["the value needs exactly one of: path, pprof"])
+        #expect(SchemaValidator.validate(["path": "a", "pprof": "b"], against: withEncoding) == ["the value needs exactly one of: path, pprof"])
     }
 }

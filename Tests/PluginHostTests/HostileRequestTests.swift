@@ -167,3 +167,59 @@ import Testing
         #expect(rpc.waitForExit() == 0)
     }
 }
+
+/// The crafted profiles of the "Fix first" report, over the real executable and over JSON-RPC.
+@Suite struct CraftedProfileTests {
+    static let labelRun = Fixtures.root.appendingPathComponent("crafted/label-run-overflow.pb").path
+
+    /// Two samples of 2^62 under one parent: their sum does not fit in 64 bits.
+    static func overflowing() -> [UInt8] {
+        var b = PprofBuilder()
+        b.samples = [.init(locationIDs: [2, 1], values: [1 << 62]), .init(locationIDs: [2, 1], values: [1 << 62])]
+        return b.encode()
+    }
+
+    /// The label-run profile crashed `info`, `top` and `serve` (SIGSEGV in the hand-written decoder); it now
+    /// decodes as protobuf-c does: 2,001 labels on the first sample, 2 on each other.
+    @Test func theLabelRunProfileDecodesInEveryCommand() throws {
+        for args in [["info", Self.labelRun], ["top", Self.labelRun], ["top", Self.labelRun, "--include-label", "k=v"],
+                     ["flamegraph", Self.labelRun], ["explain", Self.labelRun]] {
+            let r = try runFlamegraphAI(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+        }
+        // Label sets as protobuf-c reads them: every sample carries k=v; n=i is on the 3,000 small ones only.
+        let withN = try runFlamegraphAI(["top", Self.labelRun, "--include-label", "n=1500", "--raw"])
+        #expect(withN.stdoutText.contains("Total: 1\n"))
+        let rpc = try RPCProcess()
+        let encoded = try Data(contentsOf: URL(fileURLWithPath: Self.labelRun)).base64EncodedString()
+        rpc.request(1, "profile.info", ["profile": ["pprof": encoded]])
+        #expect((rpc.response(id: 1)?["result"] as? [String: Any])?["samples"] as? Int == 3001)
+        rpc.request(2, "profile.top", ["profile": ["pprof": encoded], "includeLabels": ["k=v"]])
+        #expect(((rpc.response(id: 2)?["result"] as? [String: Any])?["total"] as? Int) == 3001)
+        rpc.closeInput()
+        #expect(rpc.waitForExit() == 0)
+    }
+
+    /// Values whose sum passes 2^63 trapped (SIGILL) in top and flamegraph and took serve down with every
+    /// request in flight; now each command refuses the profile with a typed error and serve answers on.
+    @Test func overflowingValuesAreATypedErrorEverywhere() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overflow-\(UUID()).pb").path
+        try Data(Self.overflowing()).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for args in [["info", path], ["top", path], ["flamegraph", path], ["explain", path], ["diff", path, "--vs", path]] {
+            let r = try runFlamegraphAI(args)
+            #expect(r.status == 1, "\(args) exited \(r.status)")
+            #expect(r.stderr.contains("Int64") || r.stderr.contains("64 bits") || r.stderr.contains("overflow"), "\(args): \(r.stderr)")
+        }
+        let rpc = try RPCProcess()
+        let encoded = Data(Self.overflowing()).base64EncodedString()
+        for (i, method) in ["profile.top", "profile.flamegraph", "flamegraph.explain"].enumerated() {
+            rpc.request(i, method, ["profile": ["pprof": encoded]])
+            #expect(((rpc.response(id: i)?["error"] as? [String: Any])?["code"] as? Int) == -32001, "\(method)")
+        }
+        rpc.request(9, "profile.top", ["profile": ["pprof": try base64Profile("go-cpu-fib.pb.gz")], "limit": 1])
+        #expect(rpc.response(id: 9)?["result"] != nil)
+        rpc.closeInput()
+        #expect(rpc.waitForExit() == 0)
+    }
+}

@@ -29,6 +29,10 @@ EXTRA_FLAGS = [f for f in os.environ.get("FLAMEGRAPH_AI_CHROME_FLAGS", "").split
 SHOTS = os.environ.get("FLAMEGRAPH_AI_SCREENSHOTS", os.path.join(REPO, ".build", "screenshots"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "bench: a benchmark (scripts/bench-page), deselected from the test run")
+
+
 def pytest_report_header(config):
     return f"page: {os.environ.get('FLAMEGRAPH_AI_PAGE_URL') or 'stand-in host (Tests/browser/standin_host.py)'}"
 

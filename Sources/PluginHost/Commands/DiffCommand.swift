@@ -48,7 +48,7 @@ struct DiffCommand: AsyncParsableCommand {
         var timer = PhaseTimer()
         let service = cliService(limits: profileOptions.limits)
         let request = DiffRequest(
-            baseline: baseline.map(LocalFile.init), comparison: comparison.map(LocalFile.init), query: try profileOptions.treeOptions(),
+            baseline: baseline.map(profileOptions.file), comparison: comparison.map(profileOptions.file), query: try profileOptions.treeOptions(),
             format: format, normalization: normalization, maxNodes: nodes.maxNodes, limit: n)
         let result = try await runCLI(service, DiffMethod.self, request)
         timer.mark("read+decode+diff (\(result.diff.nodeCount) nodes)")

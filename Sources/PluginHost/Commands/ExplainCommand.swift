@@ -46,12 +46,12 @@ struct ExplainCommand: AsyncParsableCommand {
         let heading: String
         if !comparison.isEmpty {
             let request = ExplainDiffRequest(
-                baseline: [LocalFile(file)], comparison: comparison.map(LocalFile.init), query: query, gateway: config, stream: true, onDelta: onDelta)
+                baseline: [profileOptions.file(file)], comparison: comparison.map(profileOptions.file), query: query, gateway: config, stream: true, onDelta: onDelta)
             let explanation = try await runAnalysis { () async throws(RPCError) in try await ExplainDiffMethod.analyse(request, in: service) }
             subject = .diff(explanation)
             heading = "Diff: \(file) → \(comparison.joined(separator: ", ")) (\(explanation.sampleType); shares of each side's own total)"
         } else {
-            let request = ExplainRequest(input: .profile(LocalFile(file)), query: query, gateway: config, stream: true, onDelta: onDelta)
+            let request = ExplainRequest(input: .profile(profileOptions.file(file)), query: query, gateway: config, stream: true, onDelta: onDelta)
             let analysis = try await runAnalysis { () async throws(RPCError) in try await ExplainMethod.analyse(request, in: service) }
             subject = .profile(analysis)
             heading = "Profile: \(file) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"

@@ -24,7 +24,7 @@ struct FlamegraphCommand: AsyncParsableCommand {
         var timer = PhaseTimer()
         let service = cliService(limits: profileOptions.limits)
         let request = FlamegraphRequest(
-            profile: ProfileRequest(profile: LocalFile(file), query: try profileOptions.treeOptions()), format: format, maxNodes: nodes.maxNodes)
+            profile: ProfileRequest(profile: profileOptions.file(file), query: try profileOptions.treeOptions()), format: format, maxNodes: nodes.maxNodes)
         let result = try await runCLI(service, FlamegraphMethod.self, request)
         timer.mark("read+decode+tree+graph (\(result.tree.nodeCount) nodes)")
         defer { timer.mark("export+write") }

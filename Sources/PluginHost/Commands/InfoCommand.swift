@@ -31,7 +31,7 @@ struct InfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = cliService(limits: decoding.limits)
-        let profile = try await runCLI(service, InfoMethod.self, ProfileRequest(profile: LocalFile(file)))
+        let profile = try await runCLI(service, InfoMethod.self, ProfileRequest(profile: decoding.file(file)))
         print(describe(LoadedProfile(path: file, profile: profile)), terminator: "")
     }
 }

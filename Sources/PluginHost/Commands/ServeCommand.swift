@@ -52,6 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // First: a SIGTERM that arrives while starting must not kill the process (it drains instead).
         signal(SIGTERM, SIG_IGN)
+        // A host that closes our stdout must not kill us silently: writes then fail with EPIPE, which the server
+        // logs before it cancels its work and exits 0.
+        signal(SIGPIPE, SIG_IGN)
         // Protocol output gets a descriptor of its own; fd 1 then points at stderr, so a stray print cannot
         // corrupt the stream.
         let protocolFD = dup(1)

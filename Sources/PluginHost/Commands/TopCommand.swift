@@ -20,7 +20,7 @@ struct TopCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = cliService(limits: profileOptions.limits)
-        let request = TopRequest(profile: ProfileRequest(profile: LocalFile(file), query: try profileOptions.treeOptions()), limit: 0)
+        let request = TopRequest(profile: ProfileRequest(profile: profileOptions.file(file), query: try profileOptions.treeOptions()), limit: 0)
         let result = try await runCLI(service, TopMethod.self, request)
         print(render(result.table, rows: n, raw: raw), terminator: "")
     }

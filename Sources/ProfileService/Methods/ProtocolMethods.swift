@@ -27,6 +27,7 @@ public enum InitializeMethod: ServiceMethod {
                 "resultCacheBytes": .int(Int64(c.cacheBytes)),
             ],
             "profileInput": .array(service.sources.kinds.map(JSONValue.string)),
+            "profileEncodings": .array(SourceParser.encodings.map(JSONValue.string)),
         ]
     }
 
