@@ -126,7 +126,7 @@ import Testing
         #expect(await p.call(401, "ping", timeout: 10)?["result"] == [:])
         validate(await p.tool(402, "debug_sleep", ["ms": 5]), tools["debug_sleep"] ?? .null, ["ms": 5], "after cancel")
         #expect(await p.response(400, timeout: 1) == nil)
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 25, "the cancelled 30 s call held the server")
 
         // End of input: the process exits 0 and stdout held nothing but JSON-RPC messages.
         p.closeInput()
