@@ -56,11 +56,14 @@ let package = Package(
             resources: [.copy("Resources/self-test.pb.gz")]),
         // Pyroscope's query API (Connect, JSON or binary protobuf; directly or through Grafana's data source proxy) -> pprof bytes
         .target(name: "PyroscopeClient", dependencies: ["ProtoPprof", "HTTPTransport", "LLMGateway"], exclude: ["README.md"]),
-        // the executable: CLI, `serve`, replay harness
+        // MCP (Model Context Protocol) over the JSON-RPC server: tools over the service's methods
+        .target(name: "MCPServer", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "FlameDiff", "ProtoPprof"]),
+        // the executable: CLI, `serve`, `mcp`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
                 "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "PyroscopeClient",
+                "MCPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -83,6 +86,7 @@ let package = Package(
             name: "PyroscopeClientTests",
             dependencies: ["PyroscopeClient", "ProtoPprof", "FlameDiff", "HTTPTransport", "LLMGateway", "TestSupport"],
             exclude: ["pyroscope_test_server.py"]),
+        .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", "ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
     ]
 )

@@ -332,6 +332,10 @@ public enum DiffMethod: ServiceMethod {
             result["increases"] = rows(table.increases(limit))
             result["decreases"] = rows(table.decreases(limit))
             result["totalChanges"] = rows(table.byTotalDelta(limit))
+            // How many there were, so that a reader knows what the limit left out.
+            result["functions"] = .int(Int64(table.rows.count))
+            result["increasing"] = .int(Int64(table.rows.filter { $0.selfDelta > 0 }.count))
+            result["decreasing"] = .int(Int64(table.rows.filter { $0.selfDelta < 0 }.count))
         case .levels:
             result["flamegraph"] = .encoded(FlameGraphDiffLevels(r.graph!).json())
         case .dataframe:
