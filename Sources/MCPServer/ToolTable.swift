@@ -21,6 +21,12 @@ public enum ToolTable {
         QueryDataMethod.name: "Grafana plugin adapter (data frames for panels)",
         SampleTypesMethod.name: "profile_info lists every sample type with its total",
         DebugFailMethod.name: "test only: an internal error, which tools report as isError anyway",
+        // Merged after the MCP tools were written: Pyroscope listings need a data source the `mcp` command does not
+        // configure yet (profiles from Pyroscope reach the tools only through a configured server).
+        "pyroscope.profileTypes": "needs a Pyroscope data source, which `mcp` does not configure yet",
+        "pyroscope.labelNames": "needs a Pyroscope data source, which `mcp` does not configure yet",
+        "pyroscope.labelValues": "needs a Pyroscope data source, which `mcp` does not configure yet",
+        "pyroscope.series": "needs a Pyroscope data source, which `mcp` does not configure yet",
     ]
 
     /// Method names that are neither a tool nor listed in `notTools`, and those that are both.
