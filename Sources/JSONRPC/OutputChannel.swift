@@ -32,27 +32,11 @@ public actor OutputChannel {
         var bytes = w.bytes
         bytes.append(0x0A)
         recorder?.recordResponse(bytes)
-        if !writeAll(fd, bytes) {
+        if !writeFully(fd, bytes) {
             closed = true
             onClosed?()
             return
         }
         linesWritten += 1
-    }
-
-    /// False when the reader went away (EPIPE; SIGPIPE is ignored by the server) or the descriptor failed.
-    private nonisolated func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += n
-            }
-            return true
-        }
     }
 }

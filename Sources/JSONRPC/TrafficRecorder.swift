@@ -54,12 +54,12 @@ public final class TrafficRecorder: Sendable {
         }
         line = scrub(line)
         line.append(0x0A)
-        Self.writeAll(requestsFD, line)
+        _ = writeFully(requestsFD, line)
     }
 
     /// Records one protocol message as written to stdout (newline included).
     public func recordResponse(_ bytes: [UInt8]) {
-        Self.writeAll(responsesFD, scrub(bytes))
+        _ = writeFully(responsesFD, scrub(bytes))
     }
 
     private static let secureContainers: Set<String> = ["decryptedsecurejsondata", "securejsondata"]
@@ -117,18 +117,20 @@ public final class TrafficRecorder: Sendable {
         }
         return changed ? Array(text.utf8) : line
     }
+}
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                done += n
+/// Writes all of `bytes` to `fd`, retrying after signals; false when a write fails (EPIPE: the reader went away).
+func writeFully(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { buffer in
+        var done = 0
+        while done < buffer.count {
+            let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
             }
+            done += n
         }
+        return true
     }
 }
