@@ -46,15 +46,8 @@ struct MCPCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        signal(SIGTERM, SIG_IGN)
-        // Protocol output on a descriptor of its own; fd 1 then points at stderr, so a stray print cannot
-        // corrupt the stream (stdio MCP allows nothing but messages on stdout).
-        let protocolFD = dup(1)
-        dup2(2, 1)
-
-        let levelName = logLevel ?? ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_LOG_LEVEL"] ?? "info"
-        var logger = Logger(label: "flamegraph-ai-mcp") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = Logger.Level(rawValue: levelName) ?? .info
+        // stdio MCP allows nothing but messages on stdout: the protocol gets a descriptor of its own.
+        let (protocolFD, logger) = StdioProtocol.take(logLevel: logLevel, label: "flamegraph-ai-mcp")
 
         let options = ServerOptions.mcp(maxLineBytes: maxLineBytes, maxConcurrent: maxConcurrent, graceSeconds: graceSeconds)
         var config = ServiceConfig()

@@ -53,20 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // First: a SIGTERM that arrives while starting must not kill the process (it drains instead).
-        signal(SIGTERM, SIG_IGN)
-        // A host that closes our stdout must not kill us silently: writes then fail with EPIPE, which the server
-        // logs before it cancels its work and exits 0.
-        signal(SIGPIPE, SIG_IGN)
-        // Protocol output gets a descriptor of its own; fd 1 then points at stderr, so a stray print cannot
-        // corrupt the stream.
-        let protocolFD = dup(1)
-        dup2(2, 1)
-
-        let levelName = logLevel ?? ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_LOG_LEVEL"] ?? "info"
-        let level = Logger.Level(rawValue: levelName) ?? .info
-        var logger = Logger(label: "flamegraph-ai") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
+        let (protocolFD, logger) = StdioProtocol.take(logLevel: logLevel, label: "flamegraph-ai")
 
         var options = ServerOptions()
         options.maxLineBytes = maxLineBytes
@@ -112,5 +99,23 @@ struct ServeCommand: AsyncParsableCommand {
         let status = await server.run(reader: LineReader(fd: 0, maxLineBytes: maxLineBytes))
         term.cancel()
         throw ExitCode(status)
+    }
+}
+
+/// What every stdio protocol server (`serve`, `mcp`) does first: signals that must not kill it, the protocol's own
+/// descriptor, and a logger on stderr.
+enum StdioProtocol {
+    /// Ignores SIGTERM (a server drains on it instead) and SIGPIPE (a host that closes our stdout makes writes fail
+    /// with EPIPE, which the server logs before it cancels its work and exits 0); moves the protocol output to a
+    /// descriptor of its own and points fd 1 at stderr, so a stray print cannot corrupt the stream.
+    static func take(logLevel: String?, label: String) -> (protocolFD: Int32, logger: Logger) {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let protocolFD = dup(1)
+        dup2(2, 1)
+        let levelName = logLevel ?? ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_LOG_LEVEL"] ?? "info"
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: levelName) ?? .info
+        return (protocolFD, logger)
     }
 }
