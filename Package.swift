@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System libraries from Debian packages.
@@ -54,11 +55,15 @@ let package = Package(
             name: "ProfileService",
             dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
             resources: [.copy("Resources/self-test.pb.gz")]),
+        // `dev`: the local web host for the page (FlyingFox); talks to a `serve` child only through JSON-RPC on its pipes
+        .target(
+            name: "DevHost",
+            dependencies: ["JSONCore", "JSONRPC", .product(name: "FlyingFox", package: "FlyingFox")]),
         // the executable: CLI, `serve`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService",
+                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "DevHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -78,6 +83,7 @@ let package = Package(
         .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "DevHostTests", dependencies: ["DevHost", "JSONCore", "TestSupport"]),
     ]
 )
 
