@@ -12,13 +12,11 @@ import Synchronization
 /// - An idle timeout: a connection that waits longer than `idle` for its peer to send (or to take what we send)
 ///   is dropped, so a client that opens connections and sends nothing, or sends a request slowly, cannot hold
 ///   them for ever. The listening socket is exempt (it waits for connections, not for a peer).
-/// - A registry of connection sockets, so a handler can find its own connection by the peer address FlyingFox
-///   gives it: to notice that the browser went away (`peerClosed`) and to stop reading a request whose body it
-///   refused (`stopReading`).
+/// - A way for a handler to find its own connection by the peer address FlyingFox gives it: to notice that the
+///   browser went away (`peerClosed`) and to stop reading a request whose body it refused (`stopReading`).
 final class GuardedSocketPool: AsyncSocketPool, Sendable {
     private let base: SocketPool<ePoll>
     let idle: Duration
-    private let sockets = Mutex<Set<Int32>>([])
 
     init(idle: Duration) {
         self.base = .ePoll()
@@ -33,7 +31,6 @@ final class GuardedSocketPool: AsyncSocketPool, Sendable {
         if Self.isListening(fd) {
             return try await base.suspendSocket(socket, untilReadyFor: events)
         }
-        sockets.withLock { _ = $0.insert(fd) }
         let base = self.base
         let idle = self.idle
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -53,7 +50,9 @@ final class GuardedSocketPool: AsyncSocketPool, Sendable {
         }
     }
 
-    /// The connection socket whose peer is `address` (a loopback 4-tuple is unique among live connections).
+    /// The connection socket whose peer is `address` (a 4-tuple is unique among live connections), found among
+    /// this process's descriptors: a request whose bytes were already there was read without waiting, so the
+    /// pool may never have seen its socket.
     func descriptor(for address: HTTPRequest.Address?) -> Int32? {
         guard let address else { return nil }
         let wanted: (ip: String, port: UInt16)
@@ -61,17 +60,12 @@ final class GuardedSocketPool: AsyncSocketPool, Sendable {
         case .ip4(let ip, let port), .ip6(let ip, let port): wanted = (ip, port)
         case .unix: return nil
         }
-        return sockets.withLock { set -> Int32? in
-            var found: Int32? = nil
-            for fd in set {
-                guard let peer = Self.peer(of: fd) else {
-                    set.remove(fd)
-                    continue
-                }
-                if peer.port == wanted.port && peer.ip == wanted.ip { found = fd }
-            }
-            return found
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2, let peer = Self.peer(of: fd) else { continue }
+            if peer.port == wanted.port && peer.ip == wanted.ip { return fd }
         }
+        return nil
     }
 
     /// POLLRDHUP (Linux; Glibc declares it only under _GNU_SOURCE): the peer shut its side down.
