@@ -192,14 +192,15 @@ public final class DevHost: Sendable {
             default: return await resource(request, route: route)
             }
         }
-        if raw == "/" || raw == "/a/\(Self.appID)" || setCookie {
+        let tokenInURL = request.target.query().split(separator: "&").contains { $0.hasPrefix("token=") }
+        if raw == "/" || raw == "/a/\(Self.appID)" || (tokenInURL && request.method == .GET) {
             // The bare paths lead to the page; a visit with the token sets the cookie and drops the token from
             // the address bar (and from history), keeping the rest of the query (`?open=NAME`).
             guard request.method == .GET else { return refuse(request, 405, "use GET", json: false) }
             let query = request.target.query().split(separator: "&").filter { !$0.hasPrefix("token=") }.joined(separator: "&")
             let path = raw.hasPrefix(PageFiles.prefix) ? raw : PageFiles.prefix
             var headers: HTTPHeaders = [.location: path + (query.isEmpty ? "" : "?" + query)]
-            if setCookie, let cookie = rules.setCookie { headers[.setCookie] = cookie }
+            if (setCookie || rules.hasTokenQuery(request)), let cookie = rules.setCookie { headers[.setCookie] = cookie }
             return HTTPResponse(statusCode: HTTPStatusCode(303, phrase: "See Other"), headers: headers)
         }
         if raw.hasPrefix(PageFiles.prefix) {

@@ -7,6 +7,7 @@ real `flamegraph-ai serve` child over JSON-RPC). The real host must answer the s
 
 Prints "URL http://127.0.0.1:PORT/a/flamegraphai-explain-app/" once listening. Test-only controls (not part of
 the contract): POST /__standin/control {"session": {...}|null, "restartOnce": true}, GET /__standin/requests.
+Uploads (POST /upload, the file's bytes) are kept in memory, like the real host, and answered {name}.
 """
 import argparse
 import base64
@@ -30,6 +31,28 @@ API = "/api/plugins/flamegraphai-explain-app/resources"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 RPC = {"/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff"}
+MAX_UPLOAD_BYTES = 64_000_000
+
+
+class Uploads:
+    """Uploaded files by name ("upload-" + 16 hex digits of their sha256), the last 32 kept."""
+    lock = threading.Lock()
+    by_name = {}
+
+    @classmethod
+    def add(cls, raw):
+        name = "upload-" + hashlib.sha256(raw).hexdigest()[:16]
+        with cls.lock:
+            cls.by_name.pop(name, None)
+            cls.by_name[name] = raw
+            while len(cls.by_name) > 32:
+                cls.by_name.pop(next(iter(cls.by_name)))
+        return name
+
+    @classmethod
+    def get(cls, name):
+        with cls.lock:
+            return cls.by_name.get(name)
 
 
 class HostError(Exception):
@@ -47,6 +70,11 @@ class Fixtures:
     def name_of(self, ref, where):
         if not isinstance(ref, dict):
             raise HostError(400, f"{where} must be {{pprof}} or {{name}}")
+        if "name" in ref and Uploads.get(ref["name"]) is not None:
+            sha = hashlib.sha256(Uploads.get(ref["name"])).hexdigest()
+            if sha not in self.by_sha:
+                raise HostError(400, f"{where}: the stand-in host has no fixture for this profile (sha256 {sha[:12]}…)")
+            return self.by_sha[sha]
         if "name" in ref:
             if ref["name"] not in self.index["profiles"]:
                 raise HostError(404, f"{where}.name: no profile named {ref['name']!r}")
@@ -103,6 +131,8 @@ class Backend:
 
     def resolve(self, ref):
         # Server-side names resolve to the profile file's bytes.
+        if isinstance(ref, dict) and Uploads.get(ref.get("name")) is not None:
+            return {"pprof": base64.b64encode(Uploads.get(ref["name"])).decode()}
         if isinstance(ref, dict) and "name" in ref:
             entry = self.fixtures.index["profiles"].get(ref["name"])
             if not entry:
@@ -192,7 +222,7 @@ def make_handler(source, fixtures):
                 return self.json(200, {"profiles": [{"name": n} for n in names]})
             if path == API + "/session":
                 self.record(None)
-                return self.json(200, {"open": State.session})
+                return self.json(200, {"open": State.session, "limits": {"maxUploadBytes": MAX_UPLOAD_BYTES}})
             if path == "/__standin/requests":
                 return self.json(200, {"requests": State.requests})
             if path.startswith(API):
@@ -231,6 +261,11 @@ def make_handler(source, fixtures):
             if not path.startswith(API):
                 return self.json(404, {"error": "not found"})
             route = path[len(API):]
+            if route == "/upload":
+                self.record(None)
+                if length > MAX_UPLOAD_BYTES:
+                    return self.json(413, {"error": "too large"})
+                return self.json(200, {"name": Uploads.add(raw), "bytes": len(raw)})
             if route not in RPC:
                 return self.json(404, {"error": f"no resource at {route}", "routes": sorted(RPC) + ["/profiles", "/session"]})
             if not (self.headers.get("Content-Type") or "").startswith("application/json"):

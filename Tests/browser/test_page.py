@@ -506,10 +506,13 @@ def test_requests_follow_the_contract(page, standin):
     open_single(page)
     reqs = [r for r in page.requests() if r["path"].startswith("/api/")]
     posts = {r["path"].rsplit("/", 1)[1]: r for r in reqs if r["method"] == "POST"}
-    assert {"flamegraph", "top", "info"} <= set(posts), reqs
-    for r in posts.values():
-        assert r["contentType"] == "application/json"
-        assert "profile" in r["bodyKeys"]
+    assert {"upload", "flamegraph", "top", "info"} <= set(posts), reqs
+    # the file's bytes go once, raw, to /upload; every other request names it
+    assert [r["path"].rsplit("/", 1)[1] for r in reqs if r["method"] == "POST"].count("upload") == 1, reqs
+    assert posts["upload"]["contentType"] == "application/octet-stream"
+    for route in ("flamegraph", "top", "info"):
+        assert posts[route]["contentType"] == "application/json"
+        assert "profile" in posts[route]["bodyKeys"]
     assert "maxNodes" in posts["flamegraph"]["bodyKeys"]
 
 
