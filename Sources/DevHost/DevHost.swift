@@ -87,7 +87,9 @@ public final class DevHost: Sendable {
         backend = Backend(
             options: .init(
                 executable: config.serveExecutable, arguments: serveArguments,
-                removedEnvironment: ["FLAMEGRAPH_AI_LLM_URL", "FLAMEGRAPH_AI_LLM_MODE", "FLAMEGRAPH_AI_LLM_MODEL", "FLAMEGRAPH_AI_LLM_API_KEY"]),
+                removedEnvironment: [
+                    "FLAMEGRAPH_AI_LLM_URL", "FLAMEGRAPH_AI_LLM_MODE", "FLAMEGRAPH_AI_LLM_MODEL", "FLAMEGRAPH_AI_LLM_API_KEY",
+                ]),
             recorder: recorder, log: log)
         pool = GuardedSocketPool(idle: config.idleTimeout)
         let address: any SocketAddress
@@ -280,7 +282,8 @@ public final class DevHost: Sendable {
         }
         guard length <= config.maxUploadBytes else {
             return refuse(
-                request, 413, "the file is \(Self.megabytes(length)); this host takes uploads up to \(Self.megabytes(config.maxUploadBytes)) (--max-upload-mb)",
+                request, 413,
+                "the file is \(Self.megabytes(length)); this host takes uploads up to \(Self.megabytes(config.maxUploadBytes)) (--max-upload-mb)",
                 json: true)
         }
         guard length > 0 else { return refuse(request, 400, "the upload is empty", json: true) }
@@ -330,7 +333,9 @@ public final class DevHost: Sendable {
     /// catalogue or the upload store says.
     private func resource(_ request: HTTPRequest, route: String) async -> HTTPResponse {
         guard route.count > 1, route.count < 128,
-            route.utf8.allSatisfy({ c in (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2F || c == 0x5F || c == 0x2D })
+            route.utf8.allSatisfy({ c in
+                (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2F || c == 0x5F || c == 0x2D
+            })
         else { return refuse(request, 404, "no resource at this path", json: true) }
         var bodyBytes: [UInt8] = []
         if request.method == .POST {
@@ -377,7 +382,8 @@ public final class DevHost: Sendable {
             }
             if headers[.contentType] == nil { headers[.contentType] = "application/json" }
             if restarted { headers[HTTPHeader("X-Backend-Restarted")] = "1" }
-            return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: status == 200 ? "OK" : Self.phrase(status)), headers: headers, body: body)
+            return HTTPResponse(
+                statusCode: HTTPStatusCode(status, phrase: status == 200 ? "OK" : Self.phrase(status)), headers: headers, body: body)
         }
     }
 
@@ -385,7 +391,9 @@ public final class DevHost: Sendable {
     private func health(_ request: HTTPRequest) async -> HTTPResponse {
         await callBackend(request, "checkHealth", ["pluginContext": pluginContext]) { result, restarted in
             let status = result["status"]?.stringValue ?? "UNKNOWN"
-            let body: JSONValue = ["status": .string(status), "message": result["message"] ?? "", "details": result["jsonDetails"] ?? .null]
+            let body: JSONValue = [
+                "status": .string(status), "message": result["message"] ?? "", "details": result["jsonDetails"] ?? .null,
+            ]
             return Self.json(status == "OK" ? 200 : 503, body, headers: restarted ? ["X-Backend-Restarted": "1"] : [:])
         }
     }
@@ -474,7 +482,11 @@ public final class DevHost: Sendable {
         }
         if let encoded = try catalogue.reference(for: name) { return .encoded(encoded) }
         if name.hasPrefix("upload-") {
-            throw ReferenceError(status: 404, message: "\(key): the upload \(name) is no longer kept here (the host keeps the last \(config.maxUploads)); choose the file again")
+            throw ReferenceError(
+                status: 404,
+                message:
+                    "\(key): the upload \(name) is no longer kept here (the host keeps the last \(config.maxUploads)); choose the file again"
+            )
         }
         throw ReferenceError(status: 404, message: "\(key): no profile named \(name)")
     }

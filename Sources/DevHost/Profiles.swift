@@ -24,7 +24,9 @@ public struct ProfileCatalogue: Sendable {
 
     public init(directory: String?, commandLineFiles: [String]) throws {
         if let directory {
-            guard let real = PageFiles.realPath(directory) else { throw PageFiles.LoadError(description: "--profiles \(directory) does not exist") }
+            guard let real = PageFiles.realPath(directory) else {
+                throw PageFiles.LoadError(description: "--profiles \(directory) does not exist")
+            }
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: real, isDirectory: &isDir), isDir.boolValue else {
                 throw PageFiles.LoadError(description: "--profiles \(directory) is not a directory")
@@ -122,7 +124,9 @@ public actor UploadStore {
     public func add(_ bytes: [UInt8], label: String) -> String {
         var rng = SystemRandomNumberGenerator()
         let name = "upload-" + String(format: "%016llx", rng.next() as UInt64)
-        while uploads.count >= maxCount || (uploads.values.reduce(0) { $0 + $1.bytes.count } + bytes.count > maxTotalBytes && !uploads.isEmpty) {
+        while uploads.count >= maxCount
+            || (uploads.values.reduce(0) { $0 + $1.bytes.count } + bytes.count > maxTotalBytes && !uploads.isEmpty)
+        {
             guard let oldest = uploads.values.min(by: { $0.lastUse < $1.lastUse }) else { break }
             uploads.removeValue(forKey: oldest.name)
         }

@@ -29,7 +29,8 @@ import Testing
             let interpret = Fixtures.root.appendingPathComponent("interpret")
             host = try DevHostProcess(
                 [
-                    interpret.appendingPathComponent("service-base.pb.gz").path, "--vs", interpret.appendingPathComponent("service-regex.pb.gz").path,
+                    interpret.appendingPathComponent("service-base.pb.gz").path, "--vs",
+                    interpret.appendingPathComponent("service-regex.pb.gz").path,
                     "--profiles", Fixtures.root.appendingPathComponent("profiles").path, "--page-dir", work + "/page",
                     "--llm-url", llm.baseURL, "--llm-mode", "openai", "--llm-model", "test-model", "--max-upload-mb", "2",
                 ], environment: ["FLAMEGRAPH_AI_LLM_API_KEY": llm.token])
@@ -46,7 +47,9 @@ import Testing
 
     @Test func hostHeaderMustNameThisMachine() throws {
         let h = try Self.fixture().host
-        for badHost in ["evil.example:\(h.port)", "evil.example", "localhost:1", "127.0.0.1.evil.example:\(h.port)", "127.0.0.1:\(h.port)@evil"] {
+        for badHost in [
+            "evil.example:\(h.port)", "evil.example", "localhost:1", "127.0.0.1.evil.example:\(h.port)", "127.0.0.1:\(h.port)@evil",
+        ] {
             for path in [DevHostProcess.page + "?token=\(h.token!)", DevHostProcess.api + "/profiles"] {
                 let r = try RawHTTP.request(port: h.port, "GET \(path) HTTP/1.1\r\nHost: \(badHost)\r\nCookie: \(h.cookie)")
                 #expect(r.status == 403, "Host \(badHost) \(path): \(r)")
@@ -57,7 +60,8 @@ import Testing
         let none = try RawHTTP.request(port: h.port, "GET \(DevHostProcess.api)/profiles HTTP/1.1\r\nCookie: \(h.cookie)")
         #expect(none.status == 403)
         for goodHost in ["127.0.0.1:\(h.port)", "localhost:\(h.port)", "LOCALHOST:\(h.port)", "[::1]:\(h.port)"] {
-            let r = try RawHTTP.request(port: h.port, "GET \(DevHostProcess.api)/profiles HTTP/1.1\r\nHost: \(goodHost)\r\nCookie: \(h.cookie)")
+            let r = try RawHTTP.request(
+                port: h.port, "GET \(DevHostProcess.api)/profiles HTTP/1.1\r\nHost: \(goodHost)\r\nCookie: \(h.cookie)")
             #expect(r.status == 200, "Host \(goodHost): \(r)")
         }
     }
@@ -68,7 +72,9 @@ import Testing
         #expect(noCookie.status == 403)
         #expect((json(noCookie)["error"] as? String)?.contains("token") == true, "\(noCookie)")
         let wrongCookie = try RawHTTP.request(
-            port: h.port, "GET \(DevHostProcess.api)/profiles HTTP/1.1\r\nHost: \(h.host)\r\nCookie: flamegraph_ai_token_\(h.port)=\(String(repeating: "0", count: 64))")
+            port: h.port,
+            "GET \(DevHostProcess.api)/profiles HTTP/1.1\r\nHost: \(h.host)\r\nCookie: flamegraph_ai_token_\(h.port)=\(String(repeating: "0", count: 64))"
+        )
         #expect(wrongCookie.status == 403)
         // the API takes no token in the URL: only the page does, once
         let apiQuery = try RawHTTP.request(port: h.port, "GET \(DevHostProcess.api)/profiles?token=\(h.token!) HTTP/1.1\r\nHost: \(h.host)")
@@ -76,7 +82,8 @@ import Testing
         #expect(try RawHTTP.request(port: h.port, "GET \(DevHostProcess.page) HTTP/1.1\r\nHost: \(h.host)").status == 403)
         #expect(try RawHTTP.request(port: h.port, "GET \(DevHostProcess.page)?token=nope HTTP/1.1\r\nHost: \(h.host)").status == 403)
 
-        let first = try RawHTTP.request(port: h.port, "GET \(DevHostProcess.page)?open=go-cpu-fib.pb.gz&token=\(h.token!) HTTP/1.1\r\nHost: \(h.host)")
+        let first = try RawHTTP.request(
+            port: h.port, "GET \(DevHostProcess.page)?open=go-cpu-fib.pb.gz&token=\(h.token!) HTTP/1.1\r\nHost: \(h.host)")
         #expect(first.status == 303, "\(first)")
         let cookie = first.headers["set-cookie"] ?? ""
         #expect(cookie.hasPrefix("flamegraph_ai_token_\(h.port)=\(h.token!);"), "\(cookie)")
@@ -88,13 +95,15 @@ import Testing
         #expect(page.headers["content-type"] == "text/html; charset=utf-8")
         #expect(page.text.contains("<script type=\"module\" src=\"app.js\">"))
         let csp = page.headers["content-security-policy"] ?? ""
-        #expect(csp.contains("script-src 'self';") && csp.contains("connect-src 'self'") && csp.contains("frame-ancestors 'none'"), "\(csp)")
+        #expect(
+            csp.contains("script-src 'self';") && csp.contains("connect-src 'self'") && csp.contains("frame-ancestors 'none'"), "\(csp)")
         #expect(page.headers["x-content-type-options"] == "nosniff")
         #expect(page.headers["x-frame-options"] == "DENY")
         #expect(!page.headers.keys.contains { $0.hasPrefix("access-control-") }, "no CORS headers: \(page.headers)")
         let script = try h.pageRequest("GET", DevHostProcess.page + "app.js")
         #expect(script.status == 200 && script.headers["content-type"] == "text/javascript; charset=utf-8")
-        let preflight = try h.pageRequest("OPTIONS", DevHostProcess.api + "/explain", extra: ["Origin: http://evil.example", "Access-Control-Request-Method: POST"])
+        let preflight = try h.pageRequest(
+            "OPTIONS", DevHostProcess.api + "/explain", extra: ["Origin: http://evil.example", "Access-Control-Request-Method: POST"])
         #expect(!preflight.headers.keys.contains { $0.hasPrefix("access-control-") }, "\(preflight)")
     }
 
@@ -120,7 +129,9 @@ import Testing
             [],  // no Origin at all
         ]
         for headers in cases {
-            var head = ["POST \(DevHostProcess.api)/explain HTTP/1.1", "Host: \(h.host)", "Cookie: \(h.cookie)", "Content-Type: application/json"]
+            var head = [
+                "POST \(DevHostProcess.api)/explain HTTP/1.1", "Host: \(h.host)", "Cookie: \(h.cookie)", "Content-Type: application/json",
+            ]
             head += headers
             let r = try RawHTTP.request(port: h.port, head.joined(separator: "\r\n"), body: Array(body.utf8))
             #expect(r.status == 403, "\(headers): \(r)")
@@ -128,7 +139,8 @@ import Testing
         }
         for route in ["/explainDiff", "/explain/followUp", "/upload", "/flamegraph"] {
             let r = try RawHTTP.request(
-                port: h.port, "POST \(DevHostProcess.api)\(route) HTTP/1.1\r\nHost: \(h.host)\r\nCookie: \(h.cookie)\r\nOrigin: http://evil.example\r\nContent-Type: application/json",
+                port: h.port,
+                "POST \(DevHostProcess.api)\(route) HTTP/1.1\r\nHost: \(h.host)\r\nCookie: \(h.cookie)\r\nOrigin: http://evil.example\r\nContent-Type: application/json",
                 body: Array(body.utf8))
             #expect(r.status == 403, "\(route): \(r)")
         }
@@ -139,8 +151,10 @@ import Testing
         let h = try Self.fixture().host
         let p = DevHostProcess.page
         let attempts = [
-            p + "../../Package.swift", p + "../../../../../../etc/passwd", p + "%2e%2e/%2e%2e/Package.swift", p + "%2E%2E/%2E%2E/Package.swift",
-            p + "..%2f..%2fPackage.swift", p + "..%2F..%2F..%2F..%2Fetc%2Fpasswd", p + "%2e%2e%2f%2e%2e%2fPackage.swift", p + "%252e%252e/Package.swift",
+            p + "../../Package.swift", p + "../../../../../../etc/passwd", p + "%2e%2e/%2e%2e/Package.swift",
+            p + "%2E%2E/%2E%2E/Package.swift",
+            p + "..%2f..%2fPackage.swift", p + "..%2F..%2F..%2F..%2Fetc%2Fpasswd", p + "%2e%2e%2f%2e%2e%2fPackage.swift",
+            p + "%252e%252e/Package.swift",
             p + "..\\..\\Package.swift", p + "..%5c..%5cPackage.swift", p + "/etc/passwd", p + "%2fetc%2fpasswd", p + "//etc/passwd",
             p + "./../../Package.swift", p + "img/../../../Package.swift", p + "%00index.html", p + "index.html%00.js", p + "leak.js",
             p + "outdir/secret.js", p + "README.md", p + "img/", p + "img", p + ".", "/Package.swift", "/etc/passwd",
@@ -165,7 +179,8 @@ import Testing
             defer { close(fd) }
             // Only the head: a host that waited for the body would never answer.
             let head = [
-                "POST \(DevHostProcess.api)/upload?filename=big.pb.gz HTTP/1.1", "Host: \(h.host)", "Cookie: \(h.cookie)", "Origin: \(h.origin)",
+                "POST \(DevHostProcess.api)/upload?filename=big.pb.gz HTTP/1.1", "Host: \(h.host)", "Cookie: \(h.cookie)",
+                "Origin: \(h.origin)",
                 "Content-Type: application/octet-stream", "Content-Length: \(length)", "", "",
             ]
             let started = ContinuousClock.now
@@ -190,7 +205,8 @@ import Testing
     @Test func anUploadIsSentOnceAndNamedAfterwards() throws {
         let h = try Self.fixture().host
         let bytes = try Fixtures.bytes("go-cpu-fib.pb.gz")
-        let up = try h.pageRequest("POST", DevHostProcess.api + "/upload?filename=go-cpu-fib.pb.gz", body: bytes, contentType: "application/octet-stream")
+        let up = try h.pageRequest(
+            "POST", DevHostProcess.api + "/upload?filename=go-cpu-fib.pb.gz", body: bytes, contentType: "application/octet-stream")
         #expect(up.status == 200, "\(up)")
         let name = try #require(json(up)["name"] as? String)
         #expect(name.hasPrefix("upload-"))
@@ -213,7 +229,9 @@ import Testing
 
     @Test func profilesSessionAndDiffByName() throws {
         let h = try Self.fixture().host
-        let list = ((json(try h.pageRequest("GET", DevHostProcess.api + "/profiles"))["profiles"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+        let list = ((json(try h.pageRequest("GET", DevHostProcess.api + "/profiles"))["profiles"] as? [[String: Any]]) ?? []).compactMap {
+            $0["name"] as? String
+        }
         #expect(Array(list.prefix(2)) == ["service-base.pb.gz", "service-regex.pb.gz"], "\(list.prefix(5))")
         #expect(list.contains("go-cpu-fib.pb.gz"))
         let session = json(try h.pageRequest("GET", DevHostProcess.api + "/session"))
@@ -222,7 +240,9 @@ import Testing
         #expect((open?["vs"] as? [String: Any])?["name"] as? String == "service-regex.pb.gz")
         #expect((session["limits"] as? [String: Any])?["maxUploadBytes"] as? Int == 2_000_000)
         let diff = try h.postJSON(
-            "/diff", #"{"baseline": {"name": "service-base.pb.gz"}, "comparison": {"name": "service-regex.pb.gz"}, "format": "levels", "maxNodes": 8192}"#)
+            "/diff",
+            #"{"baseline": {"name": "service-base.pb.gz"}, "comparison": {"name": "service-regex.pb.gz"}, "format": "levels", "maxNodes": 8192}"#
+        )
         #expect(diff.status == 200, "\(diff)")
         #expect(((json(diff)["flamegraph"] as? [String: Any])?["names"] as? [String])?.contains("regexp.MustCompile") == true)
     }
@@ -278,7 +298,8 @@ import Testing
             ["--profiles", profiles, "--record", prefix, "--llm-url", "http://127.0.0.1:9", "--llm-mode", "openai"],
             environment: ["FLAMEGRAPH_AI_LLM_API_KEY": key])
         let up = try h.pageRequest(
-            "POST", DevHostProcess.api + "/upload?filename=fib.pb.gz", body: try Fixtures.bytes("go-cpu-fib.pb.gz"), contentType: "application/octet-stream")
+            "POST", DevHostProcess.api + "/upload?filename=fib.pb.gz", body: try Fixtures.bytes("go-cpu-fib.pb.gz"),
+            contentType: "application/octet-stream")
         let name = try #require(json(up)["name"] as? String)
         #expect(try h.postJSON("/flamegraph", #"{"profile": {"name": "\#(name)"}, "maxNodes": 200}"#).status == 200)
         #expect(try h.postJSON("/top", #"{"profile": {"name": "go-cpu-fib.pb.gz"}, "limit": 10}"#).status == 200)

@@ -17,7 +17,9 @@ final class DevHostProcess: @unchecked Sendable {
         process.executableURL = Fixtures.executable
         process.arguments = ["dev", "--port", "0"] + arguments
         var env = ProcessInfo.processInfo.environment
-        for k in ["FLAMEGRAPH_AI_LLM_URL", "FLAMEGRAPH_AI_LLM_MODE", "FLAMEGRAPH_AI_LLM_MODEL", "FLAMEGRAPH_AI_LLM_API_KEY"] { env[k] = nil }
+        for k in ["FLAMEGRAPH_AI_LLM_URL", "FLAMEGRAPH_AI_LLM_MODE", "FLAMEGRAPH_AI_LLM_MODEL", "FLAMEGRAPH_AI_LLM_API_KEY"] {
+            env[k] = nil
+        }
         process.environment = env.merging(environment) { _, new in new }
         logPath = NSTemporaryDirectory() + "dev-host-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -36,7 +38,8 @@ final class DevHostProcess: @unchecked Sendable {
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("http://"), let comps = URLComponents(string: text), let port = comps.port else {
             process.terminate()
-            throw RawHTTP.Failure(description: "dev printed no URL: \(text)\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+            throw RawHTTP.Failure(
+                description: "dev printed no URL: \(text)\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
         }
         url = text
         self.port = port

@@ -27,7 +27,9 @@ import Testing
         let (page, _) = try Self.makePage()
         #expect(Set(page.files.keys) == ["index.html", "app.js", "img/logo.svg", "inside-target.css", "alias.css"])
         #expect(page.lookup(rawPath: PageFiles.prefix) == .file(path: page.root + "/index.html", contentType: "text/html; charset=utf-8"))
-        #expect(page.lookup(rawPath: PageFiles.prefix + "app.js") == .file(path: page.root + "/app.js", contentType: "text/javascript; charset=utf-8"))
+        #expect(
+            page.lookup(rawPath: PageFiles.prefix + "app.js")
+                == .file(path: page.root + "/app.js", contentType: "text/javascript; charset=utf-8"))
         #expect(page.read(page.root + "/app.js") == Data("export {};".utf8))
         for missing in ["leak.js", "outdir/secret.js", "README.md", ".hidden.js", "img", "img/", "nothing.js"] {
             #expect(page.lookup(rawPath: PageFiles.prefix + missing) != .file(path: "", contentType: ""), "\(missing)")

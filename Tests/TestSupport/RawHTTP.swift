@@ -72,7 +72,8 @@ public enum RawHTTP {
     public static func parse(_ data: [UInt8]) throws -> Response {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = (0..<max(0, data.count - 3)).first(where: { Array(data[$0..<$0 + 4]) == separator }) else {
-            throw Failure(description: "no complete response head in \(data.count) bytes: \(String(decoding: data.prefix(200), as: UTF8.self))")
+            throw Failure(
+                description: "no complete response head in \(data.count) bytes: \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
         let head = String(decoding: data[0..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = head[0].split(separator: " ")

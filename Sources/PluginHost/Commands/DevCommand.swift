@@ -27,7 +27,8 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port).")
     var port: Int = 3000
 
-    @Option(help: "Address to listen on: an IP literal (default 127.0.0.1). Anything but a loopback address exposes the page to the network.")
+    @Option(
+        help: "Address to listen on: an IP literal (default 127.0.0.1). Anything but a loopback address exposes the page to the network.")
     var listen: String = "127.0.0.1"
 
     @Option(name: .customLong("allowed-host"), help: "Another name accepted in the Host header (with the port); repeatable.")
@@ -42,7 +43,10 @@ struct DevCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-token"), help: "Do not require the URL's token (for scripts; any local program can then use the host).")
     var noToken = false
 
-    @Option(help: "Mirror the JSON-RPC traffic to the child to FILE.requests.jsonl and FILE.responses.jsonl (mode 0600, secrets redacted), for `replay`.")
+    @Option(
+        help:
+            "Mirror the JSON-RPC traffic to the child to FILE.requests.jsonl and FILE.responses.jsonl (mode 0600, secrets redacted), for `replay`."
+    )
     var record: String?
 
     @Option(name: .customLong("max-upload-mb"), help: "Largest upload, in MB (10^6 bytes).")
@@ -65,7 +69,9 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let env = ProcessInfo.processInfo.environment
-        guard let executable = Self.realPath("/proc/self/exe") else { throw ValidationError("cannot find this executable (/proc/self/exe)") }
+        guard let executable = Self.realPath("/proc/self/exe") else {
+            throw ValidationError("cannot find this executable (/proc/self/exe)")
+        }
         guard let page = pageDir ?? env["FLAMEGRAPH_AI_PAGE_DIR"] ?? Self.defaultPageDir(executable: executable) else {
             throw ValidationError("the page's files (frontend-stub/) were not found next to this executable's checkout: pass --page-dir")
         }
@@ -98,10 +104,14 @@ struct DevCommand: AsyncParsableCommand {
         } catch {
             let busy = "\(error)".contains("Address already in use") || "\(error)".contains("EADDRINUSE") || "\(error)".contains("98")
             throw ValidationError(
-                busy ? "port \(port) on \(listen) is in use: pass --port 0 (any free port) or another port" : "cannot listen on \(listen):\(port): \(error)")
+                busy
+                    ? "port \(port) on \(listen) is in use: pass --port 0 (any free port) or another port"
+                    : "cannot listen on \(listen):\(port): \(error)")
         }
         if noToken {
-            log("WARNING: --no-token: every program on this machine can use this host without a token (web pages still cannot: Host and Origin are checked)")
+            log(
+                "WARNING: --no-token: every program on this machine can use this host without a token (web pages still cannot: Host and Origin are checked)"
+            )
         }
         if !["127.0.0.1", "::1"].contains(listen) {
             log("WARNING: listening on \(listen), not only on this machine: others on the network can reach the page")
@@ -146,7 +156,9 @@ struct DevCommand: AsyncParsableCommand {
             dir = dir.deletingLastPathComponent()
         }
         // Sources/PluginHost/Commands/DevCommand.swift → the package root.
-        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent())
+        candidates.append(
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent())
         for root in candidates {
             let page = root.appendingPathComponent("frontend-stub")
             if FileManager.default.fileExists(atPath: page.appendingPathComponent("index.html").path),
