@@ -58,6 +58,8 @@ public final class DevHost: Sendable {
     public static let healthPath = "/api/plugins/\(appID)/health"
     /// The routes the host answers itself; every other resource route goes to the child's `callResource`.
     public static let hostRoutes: Set<String> = ["/profiles", "/session", "/upload"]
+    /// Bodies up to this size are read with the request's head; larger ones only when a handler asks.
+    static let eagerBodyBytes = 64 << 10
 
     public let config: DevHostConfig
     public let backend: Backend
@@ -100,9 +102,9 @@ public final class DevHost: Sendable {
         }
         server = HTTPServer(
             config: .init(
-                address: address, timeout: config.requestTimeout, sharedRequestBufferSize: 4096,
-                // Bodies over 4 KiB stay on the socket until a handler reads them: an upload's Content-Length
-                // is checked before any of its body is read.
+                address: address, timeout: config.requestTimeout, sharedRequestBufferSize: Self.eagerBodyBytes,
+                // Larger bodies stay on the socket until a handler reads them (in chunks of this size): an
+                // upload's Content-Length is checked before any of its body is read.
                 sharedRequestReplaySize: 0, pool: pool, logger: .disabled))
     }
 
@@ -223,7 +225,7 @@ public final class DevHost: Sendable {
     /// the connection after the answer.
     private func refuse(_ request: HTTPRequest, _ status: Int, _ why: String, json: Bool) -> HTTPResponse {
         let length = Int(request.headers[.contentLength] ?? "") ?? 0
-        if length > 4096 || request.headers[.transferEncoding] != nil, let fd = pool.descriptor(for: request.remoteAddress) {
+        if length > Self.eagerBodyBytes || request.headers[.transferEncoding] != nil, let fd = pool.descriptor(for: request.remoteAddress) {
             GuardedSocketPool.stopReading(fd)
         }
         if json { return Self.json(status, ["error": .string(why)]) }
