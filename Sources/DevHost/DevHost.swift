@@ -66,6 +66,8 @@ public final class DevHost: Sendable {
     let pages: PageFiles
     let catalogue: ProfileCatalogue
     let uploads: UploadStore
+    /// True when the child's --allow-dir is the uploads' folder.
+    let uploadsByPath: Bool
     let pool: GuardedSocketPool
     let server: HTTPServer
     let token: String?
@@ -78,14 +80,18 @@ public final class DevHost: Sendable {
         pages = try PageFiles(directory: config.pageDirectory)
         catalogue = try ProfileCatalogue(
             directory: config.profilesDirectory, commandLineFiles: [config.file, config.compareFile].compactMap { $0 })
-        uploads = UploadStore(maxBytes: config.maxUploadBytes, maxCount: config.maxUploads, maxTotalBytes: config.maxUploadTotalBytes)
+        uploads = try UploadStore(maxBytes: config.maxUploadBytes, maxCount: config.maxUploads, maxTotalBytes: config.maxUploadTotalBytes)
         token = config.tokenRequired ? RequestGuard.makeToken() : nil
         var recorder: TrafficRecorder? = nil
         if let prefix = config.recordPrefix {
             recorder = try TrafficRecorder(prefix: prefix, knownSecrets: Array(config.secureJsonData.values))
         }
-        var serveArguments = config.serveArguments
-        if let dir = catalogue.directory { serveArguments = ["--allow-dir", dir] + serveArguments }
+        // The child reads profiles by path inside one folder: DIR when given (as the page lists it), else the
+        // host's private folder of uploads and command-line copies. With DIR, or when recording (so that the
+        // recording holds every profile it needs to replay), uploads go as {data}.
+        let readableDirectory = catalogue.directory ?? uploads.directory
+        uploadsByPath = catalogue.directory == nil && config.recordPrefix == nil
+        let serveArguments = ["--allow-dir", readableDirectory] + config.serveArguments
         backend = Backend(
             options: .init(
                 executable: config.serveExecutable, arguments: serveArguments,
@@ -137,6 +143,7 @@ public final class DevHost: Sendable {
     public func stop() async {
         await server.stop(timeout: 2)
         await backend.stop()
+        uploads.removeAll()
     }
 
     /// The page folder's real path.
@@ -293,7 +300,12 @@ public final class DevHost: Sendable {
             return refuse(request, 400, "the upload ended before its Content-Length", json: true)
         }
         let label = request.query.first { $0.name == "filename" }.map { String($0.value.prefix(255)) } ?? "upload"
-        let name = await uploads.add(bytes, label: label)
+        let name: String
+        do {
+            name = try await uploads.add(bytes, label: label)
+        } catch {
+            return Self.json(500, ["error": .string("\(error)")])
+        }
         return Self.json(200, ["name": .string(name), "label": .string(label), "bytes": .int(Int64(bytes.count))])
     }
 
@@ -479,10 +491,19 @@ public final class DevHost: Sendable {
         guard case .object(let r) = ref else { return ref }
         if r["path"] != nil { throw ReferenceError(status: 400, message: "\(key): name profiles by {name}, not {path}") }
         guard case .string(let name)? = r["name"] else { return ref }
-        if name.hasPrefix("upload-"), let bytes = await uploads.bytes(of: name) {
-            return .encoded(ProfileCatalogue.dataReference(bytes))
+        if name.hasPrefix("upload-"), let path = await uploads.path(of: name) {
+            if uploadsByPath { return .encoded(ProfileCatalogue.pathReference(name)) }
+            return .encoded(ProfileCatalogue.dataReference(try ProfileCatalogue.readFile(path)))
         }
-        if let encoded = try catalogue.reference(for: name) { return .encoded(encoded) }
+        switch catalogue.source(for: name) {
+        case .inDirectory(let rel)?:
+            return .encoded(ProfileCatalogue.pathReference(rel))
+        case .commandLine(let path, let index)?:
+            if uploadsByPath { return .encoded(ProfileCatalogue.pathReference(try await uploads.mirror(path, key: "file-\(index + 1)"))) }
+            return .encoded(ProfileCatalogue.dataReference(try ProfileCatalogue.readFile(path)))
+        case nil:
+            break
+        }
         if name.hasPrefix("upload-") {
             throw ReferenceError(
                 status: 404,

@@ -319,6 +319,26 @@ import Testing
         #expect(replay.status == 0, "\(replay.stderr)")
     }
 
+    @Test func uploadsLiveInAPrivateFolderThatGoesAtExit() throws {
+        let file = Fixtures.profile("go-cpu-fib.pb.gz").path
+        let h = try DevHostProcess([file])
+        let up = try h.pageRequest(
+            "POST", DevHostProcess.api + "/upload?filename=fib.pb.gz", body: try Fixtures.bytes("go-cpu-fib.pb.gz"),
+            contentType: "application/octet-stream")
+        let name = try #require(json(up)["name"] as? String)
+        // the child reads uploads and the command line's FILE by path in the host's folder
+        #expect(try h.postJSON("/top", #"{"profile": {"name": "\#(name)"}}"#).status == 200)
+        #expect(try h.postJSON("/top", #"{"profile": {"name": "go-cpu-fib.pb.gz"}}"#).status == 200)
+        let folder = try #require(h.log.split(separator: " ").drop { $0 != "--allow-dir" }.dropFirst().first.map(String.init))
+        let fm = FileManager.default
+        #expect(try fm.attributesOfItem(atPath: folder)[.posixPermissions] as? Int == 0o700)
+        #expect(try fm.attributesOfItem(atPath: folder + "/" + name)[.posixPermissions] as? Int == 0o600)
+        #expect(fm.fileExists(atPath: folder + "/file-1"))
+        h.process.interrupt()
+        h.process.waitUntilExit()
+        #expect(!fm.fileExists(atPath: folder), "\(folder) is left behind")
+    }
+
     @Test func aBrowserThatGoesAwayCancelsItsBackendRequest() throws {
         let llm = try LLMTestServer()
         let prefix = NSTemporaryDirectory() + "dev-cancel-\(UUID().uuidString)"
