@@ -522,6 +522,8 @@ def test_requests_follow_the_contract(page, standin):
 
 
 def test_server_side_profiles_open_by_name(page, standin):
+    page.wait(lambda d: d.execute_script("return document.querySelectorAll('#server-profile option').length") > 1, 10,
+              "the server's profiles were not listed")
     options = page.js("return [...document.querySelectorAll('#server-profile option')].map(o => o.value).filter(Boolean)")
     assert page.expect["single"]["profile"] in options
     Select(page.d.find_element("id", "server-profile")).select_by_value(page.expect["single"]["profile"])

@@ -16,6 +16,12 @@ from test_page import open_single, to_top
 API = "/api/plugins/flamegraphai-explain-app/resources"
 
 
+def pick_server_profile(page, name):
+    page.wait(lambda d: d.execute_script("return document.querySelectorAll('#server-profile option').length") > 1, 10,
+              "the server's profiles were not listed")
+    Select(page.d.find_element("id", "server-profile")).select_by_value(name)
+
+
 def child_pid(host_pid):
     """The host's `serve` child, from /proc (its only child process)."""
     for task in os.listdir(f"/proc/{host_pid}/task"):
@@ -70,7 +76,7 @@ def test_an_upload_is_sent_once_then_named(page, real_host):
 
 
 def test_server_side_profiles_open_by_name(page, real_host):
-    Select(page.d.find_element("id", "server-profile")).select_by_value("go-cpu-fib.pb.gz")
+    pick_server_profile(page, "go-cpu-fib.pb.gz")
     page.wait_drawn("go-cpu-fib.pb.gz")
     assert page.js("return document.querySelector('.fg-table tbody tr').dataset.name") == page.expect["single"]["topFunction"]
 
@@ -89,7 +95,7 @@ def test_a_killed_backend_is_restarted_and_the_next_action_works(page, real_host
             break
         time.sleep(0.05)
     # the next action: open a profile from the server
-    Select(page.d.find_element("id", "server-profile")).select_by_value("go-cpu-fib.pb.gz")
+    pick_server_profile(page, "go-cpu-fib.pb.gz")
     page.wait_drawn("go-cpu-fib.pb.gz")
     text = page.js("const b = document.querySelector('[data-banner=restart]'); return b ? b.textContent : null")
     assert text and "restarted" in text
