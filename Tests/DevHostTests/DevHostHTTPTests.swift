@@ -319,6 +319,22 @@ import Testing
         #expect(replay.status == 0, "\(replay.stderr)")
     }
 
+    @Test func aClientThatSendsItsRequestTooSlowlyIsCutOff() throws {
+        let h = try DevHostProcess(["--idle-seconds", "1"])
+        let fd = try RawHTTP.connect(port: h.port, timeoutSeconds: 10)
+        defer { close(fd) }
+        try RawHTTP.write(fd, Array("GET \(DevHostProcess.page) HTTP/1.1\r\nHost: \(h.host)\r\n".utf8))  // and then nothing
+        let started = ContinuousClock.now
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, 0)
+        #expect(n == 0, "the connection was not closed (recv \(n))")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        // a prompt client is still served
+        #expect(
+            try RawHTTP.request(port: h.port, "GET \(DevHostProcess.api)/session HTTP/1.1\r\nHost: \(h.host)\r\nCookie: \(h.cookie)").status
+                == 200)
+    }
+
     @Test func uploadsLiveInAPrivateFolderThatGoesAtExit() throws {
         let file = Fixtures.profile("go-cpu-fib.pb.gz").path
         let h = try DevHostProcess([file])

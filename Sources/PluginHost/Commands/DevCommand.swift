@@ -52,6 +52,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-upload-mb"), help: "Largest upload, in MB (10^6 bytes).")
     var maxUploadMB: Int = 64
 
+    /// Seconds a connection may wait for its peer (slow or idle clients); hidden: tests shorten it.
+    @Option(name: .customLong("idle-seconds"), help: .hidden)
+    var idleSeconds: Int = 30
+
     @OptionGroup(title: "LLM gateway (sent to the backend as the app's settings, as Grafana does)")
     var gateway: GatewayOptions
 
@@ -85,6 +89,7 @@ struct DevCommand: AsyncParsableCommand {
         config.tokenRequired = !noToken
         config.recordPrefix = record
         config.maxUploadBytes = maxUploadMB * 1_000_000
+        config.idleTimeout = .seconds(max(1, idleSeconds))
         // The settings go in every request's pluginContext, so the backend reads them the way it does in Grafana.
         if let g = try gateway.config() {
             config.jsonData = ["llmURL": g.baseURL, "llmMode": g.mode.rawValue, "llmModel": g.model]
