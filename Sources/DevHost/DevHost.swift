@@ -119,14 +119,29 @@ public final class DevHost: Sendable {
         try await backend.start()
         let server = self.server
         await server.appendRoute("*") { [self] request in await self.handle(request) }
-        let task = Task { try await server.run() }
-        do {
-            try await server.waitUntilListening(timeout: 10)
-        } catch {
-            task.cancel()
-            _ = await task.result
-            await backend.stop()
-            throw error
+        // The server's task fails at once when the address cannot be bound (port in use): report that, not a
+        // time-out of the wait for listening.
+        let failure = Mutex<(any Error)?>(nil)
+        let task = Task {
+            do {
+                try await server.run()
+            } catch {
+                failure.withLock { $0 = error }
+                throw error
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !(await server.isListening) {
+            if let error = failure.withLock({ $0 }) {
+                await backend.stop()
+                throw error
+            }
+            guard ContinuousClock.now < deadline else {
+                task.cancel()
+                await backend.stop()
+                throw SocketError.timeout(message: "the server did not start listening within 10 seconds")
+            }
+            try? await Task.sleep(for: .milliseconds(10))
         }
         guard let address = await server.listeningAddress else { throw SocketError.unsupportedAddress }
         let port: UInt16

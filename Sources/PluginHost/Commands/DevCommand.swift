@@ -6,16 +6,21 @@ import Foundation
     import Glibc
 #endif
 
+/// A failure at run time (not a usage error): printed as `Error: …` without the usage text.
+struct DevError: Error, CustomStringConvertible {
+    var description: String
+}
+
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Serve the flame graph page on this machine (like `go tool pprof -http`), opened on FILE when given.",
         discussion: """
-            Prints the page's URL, with a token that the browser keeps as a cookie. The profiles are computed by a
-            `flamegraph-ai serve` child, restarted if it dies. Only localhost, 127.0.0.1 and [::1] (and names
-            given with --allowed-host) are answered; POST only from the page itself.
-            The page's files are read from --page-dir, else FLAMEGRAPH_AI_PAGE_DIR, else the frontend-stub/
-            folder of the checkout the executable was built in.
+            Prints the page's URL, with a token that the browser keeps as a cookie. The profiles are computed by a \
+            `flamegraph-ai serve` child, restarted if it dies. Only localhost, 127.0.0.1 and [::1] (and names \
+            given with --allowed-host) are answered; POST only from the page itself. The page's files are read \
+            from --page-dir, else FLAMEGRAPH_AI_PAGE_DIR, else the frontend-stub/ folder of the checkout the \
+            executable was built in.
             """)
 
     @Argument(help: "A profile to open at once.")
@@ -101,15 +106,15 @@ struct DevCommand: AsyncParsableCommand {
         do {
             host = try DevHost(config: config, log: log)
         } catch {
-            throw ValidationError("\(error)")
+            throw DevError(description: "\(error)")
         }
         let task: Task<Void, any Error>
         do {
             task = try await host.start()
         } catch {
-            let busy = "\(error)".contains("Address already in use") || "\(error)".contains("EADDRINUSE") || "\(error)".contains("98")
-            throw ValidationError(
-                busy
+            let busy = "\(error)".contains("Address already in use")
+            throw DevError(
+                description: busy
                     ? "port \(port) on \(listen) is in use: pass --port 0 (any free port) or another port"
                     : "cannot listen on \(listen):\(port): \(error)")
         }
