@@ -53,17 +53,22 @@ let package = Package(
         // the service: typed methods in one table, profile sources, explanations, the Grafana adapter
         .target(
             name: "ProfileService",
-            dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore"],
+            dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore", "PyroscopeClient"],
             resources: [.copy("Resources/self-test.pb.gz")]),
         // `dev`: the local web host for the page (FlyingFox); talks to a `serve` child only through JSON-RPC on its pipes
         .target(
             name: "DevHost",
             dependencies: ["JSONCore", "JSONRPC", .product(name: "FlyingFox", package: "FlyingFox")]),
-        // the executable: CLI, `serve`, replay harness
+        // Pyroscope's query API (Connect, JSON or binary protobuf; directly or through Grafana's data source proxy) -> pprof bytes
+        .target(name: "PyroscopeClient", dependencies: ["ProtoPprof", "HTTPTransport", "LLMGateway"], exclude: ["README.md"]),
+        // MCP (Model Context Protocol) over the JSON-RPC server: tools over the service's methods
+        .target(name: "MCPServer", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "FlameDiff", "ProtoPprof"]),
+        // the executable: CLI, `serve`, `mcp`, `dev`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
-                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "DevHost",
+                "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "PyroscopeClient",
+                "MCPServer", "DevHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -80,8 +85,13 @@ let package = Package(
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport", "TestSupport"]),
         .testTarget(name: "LLMGatewayTests", dependencies: ["LLMGateway", "TestSupport"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "JSONCore"]),
-        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
+        .testTarget(name: "ProfileServiceTests", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "PyroscopeClient", "TestSupport"]),
         .testTarget(name: "LinearRegexTests", dependencies: ["LinearRegex"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "PyroscopeClientTests",
+            dependencies: ["PyroscopeClient", "ProtoPprof", "FlameDiff", "HTTPTransport", "LLMGateway", "TestSupport"],
+            exclude: ["pyroscope_test_server.py"]),
+        .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", "ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "DevHostTests", dependencies: ["DevHost", "JSONCore", "TestSupport"]),
     ]

@@ -108,6 +108,8 @@ public enum HTTPClient {
         } catch {
             throw .cancelled
         }
+        // A cancelled task's stream ends without an error (AsyncThrowingStream's iterator returns nil): not an answer.
+        if Task.isCancelled { throw .cancelled }
         return (status, headers, body)
     }
 }

@@ -4,6 +4,7 @@ import JSONCore
 import JSONRPC
 import LLMGateway
 import ProtoPprof
+import PyroscopeClient
 
 /// The service's settings, fixed at start.
 public struct ServiceConfig: Sendable {
@@ -17,6 +18,8 @@ public struct ServiceConfig: Sendable {
     public var cacheBytes = 256 << 20
     /// The LLM gateway for requests whose pluginContext names none; nil: offline explanations only.
     public var gateway: GatewayConfig?
+    /// The Pyroscope for `{pyroscope}` profiles of requests whose pluginContext names none; nil: none.
+    public var pyroscope: PyroscopeConfig?
     /// The prompt budget for explanations.
     public var budget = TokenBudget()
     /// The transport's settings, reported by `initialize`.
@@ -37,7 +40,9 @@ public final class ProfileService: Sendable {
 
     public init(config: ServiceConfig = ServiceConfig()) {
         self.config = config
-        sources = SourceParser(allowedDirectory: config.allowedDirectory)
+        var sources = SourceParser(allowedDirectory: config.allowedDirectory)
+        sources.pyroscope = config.pyroscope.map { .success($0) }
+        self.sources = sources
         cache = ResultCache(maxBytes: config.cacheBytes)
         explainer = ExplainService(conversations: Conversations(), budget: config.budget)
     }

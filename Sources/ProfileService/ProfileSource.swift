@@ -4,6 +4,7 @@ import ProfileFormats
 import JSONCore
 import JSONRPC
 import ProtoPprof
+import PyroscopeClient
 
 /// Where a profile comes from. Each kind fetches its bytes (asynchronously: a file, later a remote query)
 /// and says which key stands for its content in the result cache (nil: never cached, the content may change).
@@ -129,11 +130,19 @@ public struct LocalFile: ProfileSource {
 public struct SourceParser: Sendable {
     /// The directory `{path}` profiles may come from; nil refuses every path.
     public var allowedDirectory: String?
+    /// The Pyroscope `{pyroscope}` profiles are queried from (the request's app settings, else the server's);
+    /// nil: not configured, a failure: settings that cannot work (PyroscopeSource.swift).
+    public var pyroscope: Result<PyroscopeConfig, PyroscopeError>?
+    /// The request's time (ms since the epoch), so that every relative time of one request means the same
+    /// instant; nil: the clock when a source is read.
+    public var now: Int64?
 
     public init(allowedDirectory: String?) { self.allowedDirectory = allowedDirectory }
 
     /// The input kinds a request may use, for `initialize`.
-    public var kinds: [String] { allowedDirectory == nil ? ["pprof", "data"] : ["pprof", "data", "path"] }
+    public var kinds: [String] {
+        (allowedDirectory == nil ? ["pprof", "data"] : ["pprof", "data", "path"]) + (pyroscopeConfigured ? ["pyroscope"] : [])
+    }
 
     /// The formats `{data, encoding}` and `{path, encoding}` may name (`auto`: detected from the content).
     public static var encodings: [String] { ["auto"] + ProfileFormat.allCases.map(\.rawValue) }
@@ -149,6 +158,7 @@ public struct SourceParser: Sendable {
 
     /// `{pprof: base64}`, `{data: base64, encoding?}` (any format the project reads) or `{path, encoding?}`.
     public func source(_ params: Params) throws(RPCError) -> any ProfileSource {
+        if params.has("pyroscope") { return try pyroscopeSource(params.nested("pyroscope")) }
         if let encoded = try params.string("data") {
             guard let data = Data(base64Encoded: encoded) else {
                 throw RPCError.invalidParams(params.name("data"), "is not valid base64")
@@ -171,7 +181,7 @@ public struct SourceParser: Sendable {
             file.format = try encoding(params)
             return file
         }
-        throw RPCError.invalidParams(String(params.path.dropLast()), "needs 'pprof' (base64), 'data' (base64, any format) or 'path'")
+        throw RPCError.invalidParams(String(params.path.dropLast()), "needs 'pprof' (base64), 'data' (base64, any format), 'path' or 'pyroscope'")
     }
 
     /// One profile or an array of profiles (a side of a diff).

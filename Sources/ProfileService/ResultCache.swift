@@ -34,7 +34,7 @@ final class ResultCache: Sendable {
         func placeholders(_ value: JSONValue) -> JSONValue {
             switch value {
             case .object(let o):
-                if o["pprof"] != nil || o["path"] != nil || o["data"] != nil { return "<source>" }
+                if o["pprof"] != nil || o["path"] != nil || o["data"] != nil || o["pyroscope"] != nil { return "<source>" }
                 return .object(o.mapValues(placeholders))
             case .array(let a):
                 return .array(a.map(placeholders))

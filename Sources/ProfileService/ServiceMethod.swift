@@ -42,8 +42,9 @@ public enum MethodTable {
     public static let all: [any ServiceMethod.Type] = [
         InitializeMethod.self, ShutdownMethod.self,
         CheckHealthMethod.self, CallResourceMethod.self, QueryDataMethod.self,
-        InfoMethod.self, SampleTypesMethod.self, TopMethod.self, FlamegraphMethod.self, DiffMethod.self,
+        InfoMethod.self, SampleTypesMethod.self, TopMethod.self, FlamegraphMethod.self, DiffMethod.self, HotPathsMethod.self,
         ExplainMethod.self, ExplainDiffMethod.self, FollowUpMethod.self,
+        PyroscopeProfileTypesMethod.self, PyroscopeLabelNamesMethod.self, PyroscopeLabelValuesMethod.self, PyroscopeSeriesMethod.self,
         DebugSleepMethod.self, DebugFailMethod.self,
     ]
 

@@ -6,7 +6,17 @@ real `flamegraph-ai serve` child over JSON-RPC). The real host must answer the s
     python3 Tests/browser/standin_host.py [--port 0] [--backend .build/release/flamegraph-ai]
 
 Prints "URL http://127.0.0.1:PORT/a/flamegraphai-explain-app/" once listening. Test-only controls (not part of
-the contract): POST /__standin/control {"session": {...}|null, "restartOnce": true}, GET /__standin/requests.
+the contract): POST /__standin/control {"session": {...}|null, "restartOnce": true, "clearRequests": true,
+"resetSettings": true}, GET /__standin/requests (each resource request with the pluginContext a host sends the
+backend, secrets included: a test control on 127.0.0.1 only).
+
+As Grafana, for the plugin's module.js (Tests/browser/test_grafana.py): the plugin's files under
+/public/plugins/flamegraphai-explain-app/ (frontend-stub/), the app settings API /api/plugins/<id>/settings (GET: the
+plugin meta with jsonData and secureJsonFields, never a secret; POST {enabled, pinned, jsonData, secureJsonData}:
+stored, secure keys merged, and carried by every later resource request in
+pluginContext.appInstanceSettings {jsonData, decryptedSecureJsonData}), the test page /__standin/grafana/
+(Tests/browser/grafana/) and React 18's UMD builds under /__standin/react-umd/ when Debian's node-react and
+node-react-dom are installed (or FLAMEGRAPH_AI_REACT_UMD names a folder holding react(-dom).development.js).
 Uploads (POST /upload, the file's bytes) are kept in memory, like the real host, and answered {name}.
 """
 import argparse
@@ -19,6 +29,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -26,8 +37,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 STATIC = os.path.join(REPO, "frontend-stub")
 DATA = os.path.join(HERE, "data")
+PLUGIN_ID = "flamegraphai-explain-app"
 PAGE = "/a/flamegraphai-explain-app/"
 API = "/api/plugins/flamegraphai-explain-app/resources"
+SETTINGS = "/api/plugins/flamegraphai-explain-app/settings"
+PUBLIC = "/public/plugins/flamegraphai-explain-app/"
+GRAFANA_PAGE = "/__standin/grafana/"
+GRAFANA_FIXTURE = os.path.join(HERE, "grafana")
+REACT_UMD = "/__standin/react-umd/"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 RPC = {"/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff"}
@@ -59,6 +76,14 @@ class HostError(Exception):
     def __init__(self, status, message):
         super().__init__(message)
         self.status = status
+
+
+def react_umd_dirs():
+    """Where React 18's UMD builds are: FLAMEGRAPH_AI_REACT_UMD, else Debian's node-react / node-react-dom."""
+    env = os.environ.get("FLAMEGRAPH_AI_REACT_UMD")
+    if env:
+        return [env]
+    return ["/usr/share/nodejs/react/umd", "/usr/share/nodejs/react-dom/umd"]
 
 
 class Fixtures:
@@ -94,7 +119,7 @@ class Fixtures:
         with open(os.path.join(DATA, file), "rb") as f:
             return f.read()
 
-    def answer(self, route, body):
+    def answer(self, route, body, context=None):
         if route == "/diff":
             a = self.name_of(body.get("baseline"), "baseline")
             b = self.name_of(body.get("comparison"), "comparison")
@@ -121,7 +146,8 @@ class Fixtures:
 
 
 class Backend:
-    """A `flamegraph-ai serve` child: resource routes become JSON-RPC calls, one at a time."""
+    """A `flamegraph-ai serve` child: a resource request becomes a JSON-RPC `callResource` with the pluginContext, as
+    a host must send it (one at a time)."""
 
     def __init__(self, binary, fixtures):
         self.proc = subprocess.Popen([binary, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -143,23 +169,34 @@ class Backend:
                 return {"pprof": base64.b64encode(f.read()).decode()}
         return ref
 
-    def answer(self, route, body):
+    def answer(self, route, body, context=None):
         params = dict(body)
         for k in ("profile", "baseline", "comparison"):
             if k in params:
                 params[k] = self.resolve(params[k])
+        call = {"pluginContext": context or {}, "path": route.lstrip("/"), "method": "POST", "url": route.lstrip("/"),
+                "headers": {"Content-Type": ["application/json"]},
+                "body": base64.b64encode(json.dumps(params).encode()).decode()}
         with self.lock:
             self.next_id += 1
             rid = self.next_id
-            self.proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": RPC[route], "params": params}).encode() + b"\n")
+            self.proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": "callResource", "params": call}).encode() + b"\n")
             self.proc.stdin.flush()
             while True:
                 reply = json.loads(self.proc.stdout.readline())
                 if reply.get("id") == rid:
                     break
         if "error" in reply:
-            raise HostError(400, reply["error"].get("message", "error"))
-        return json.dumps(reply["result"]).encode()
+            raise HostError(500, reply["error"].get("message", "error"))
+        answer = base64.b64decode(reply["result"].get("body") or b"")
+        status = reply["result"].get("status", 200)
+        if status != 200:
+            try:
+                message = json.loads(answer).get("error", "error")
+            except ValueError:
+                message = answer.decode(errors="replace")
+            raise HostError(status, message)
+        return answer
 
 
 class State:
@@ -167,6 +204,40 @@ class State:
     restart_once = False
     requests = []
     lock = threading.Lock()
+    settings = None  # {enabled, pinned, jsonData, secure, updated}
+
+    @classmethod
+    def reset_settings(cls):
+        cls.settings = {"enabled": False, "pinned": False, "jsonData": {}, "secure": {}, "updated": int(time.time() * 1000)}
+
+    @classmethod
+    def plugin_context(cls):
+        """What Grafana sends the backend with a resource call to this app (the SDK's PluginContext)."""
+        s = cls.settings
+        return {
+            "orgId": 1, "pluginId": PLUGIN_ID,
+            "user": {"login": "admin", "name": "admin", "email": "admin@localhost", "role": "Admin"},
+            "appInstanceSettings": {"jsonData": dict(s["jsonData"]), "decryptedSecureJsonData": dict(s["secure"]),
+                                    "updated": s["updated"]},
+        }
+
+    @classmethod
+    def meta(cls):
+        """GET /api/plugins/<id>/settings as Grafana answers it: no secret values, only which are set."""
+        with open(os.path.join(REPO, "plugin.json")) as f:
+            manifest = json.load(f)
+        s = cls.settings
+        base = PUBLIC.strip("/")
+        return {
+            "id": PLUGIN_ID, "type": "app", "name": manifest.get("name"), "info": manifest.get("info"),
+            "includes": manifest.get("includes"), "dependencies": manifest.get("dependencies"),
+            "enabled": s["enabled"], "pinned": s["pinned"], "jsonData": s["jsonData"],
+            "secureJsonFields": {k: True for k, v in s["secure"].items() if v},
+            "baseUrl": base, "module": base + "/module.js", "defaultNavUrl": PAGE + "explain",
+        }
+
+
+State.reset_settings()
 
 
 def make_handler(source, fixtures):
@@ -198,12 +269,12 @@ def make_handler(source, fixtures):
         def json(self, status, obj):
             self.send(status, json.dumps(obj).encode())
 
-        def record(self, body_keys):
+        def record(self, body_keys, **extra):
             with State.lock:
                 State.requests.append({
                     "method": self.command, "path": urlsplit(self.path).path,
                     "contentType": self.headers.get("Content-Type"), "bodyKeys": body_keys,
-                    "origin": self.headers.get("Origin"), "secFetchSite": self.headers.get("Sec-Fetch-Site"),
+                    "origin": self.headers.get("Origin"), "secFetchSite": self.headers.get("Sec-Fetch-Site"), **extra,
                 })
 
         def do_GET(self):
@@ -216,6 +287,20 @@ def make_handler(source, fixtures):
                 return
             if path.startswith(PAGE):
                 return self.static(path[len(PAGE):])
+            if path.startswith(PUBLIC):
+                return self.static(path[len(PUBLIC):])
+            if path.startswith(GRAFANA_PAGE):
+                return self.static(path[len(GRAFANA_PAGE):], GRAFANA_FIXTURE)
+            if path.startswith(REACT_UMD):
+                name = os.path.basename(path)
+                for d in react_umd_dirs():
+                    if os.path.isfile(os.path.join(d, name)):
+                        return self.static(name, d)
+                return self.send(404, b"not found", "text/plain")
+            if path == SETTINGS:
+                with State.lock:
+                    meta = State.meta()
+                return self.json(200, meta)
             if path == API + "/profiles":
                 self.record(None)
                 names = [n for n in fixtures.index["profiles"] if n != "large"]
@@ -231,10 +316,10 @@ def make_handler(source, fixtures):
 
         do_HEAD = do_GET
 
-        def static(self, rel):
+        def static(self, rel, root=STATIC):
             rel = rel or "index.html"
-            full = os.path.realpath(os.path.join(STATIC, rel))
-            if not full.startswith(os.path.realpath(STATIC) + os.sep) or not os.path.isfile(full):
+            full = os.path.realpath(os.path.join(root, rel))
+            if not full.startswith(os.path.realpath(root) + os.sep) or not os.path.isfile(full):
                 return self.send(404, b"not found", "text/plain")
             ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
             if full.endswith(".js"):
@@ -257,7 +342,11 @@ def make_handler(source, fixtures):
                         State.restart_once = True
                     if ctl.get("clearRequests"):
                         State.requests = []
+                    if ctl.get("resetSettings"):
+                        State.reset_settings()
                 return self.json(200, {"ok": True})
+            if path == SETTINGS:
+                return self.save_settings(raw)
             if not path.startswith(API):
                 return self.json(404, {"error": "not found"})
             route = path[len(API):]
@@ -275,11 +364,37 @@ def make_handler(source, fixtures):
                 body = json.loads(raw or b"{}")
             except ValueError as e:
                 return self.json(400, {"error": f"body is not JSON: {e}"})
-            self.record(sorted(body) if isinstance(body, dict) else None)
+            with State.lock:
+                context = State.plugin_context()
+            self.record(sorted(body) if isinstance(body, dict) else None, pluginContext=context)
             try:
-                self.send(200, source.answer(route, body))
+                self.send(200, source.answer(route, body, context))
             except HostError as e:
                 self.json(e.status, {"error": str(e)})
+
+        def save_settings(self, raw):
+            """POST /api/plugins/<id>/settings as Grafana takes it: {enabled, pinned, jsonData, secureJsonData}; secure
+            keys not sent are kept, a key sent as "" is cleared."""
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError as e:
+                return self.json(400, {"message": f"body is not JSON: {e}"})
+            if not isinstance(body, dict) or not isinstance(body.get("jsonData", {}), dict) \
+                    or not isinstance(body.get("secureJsonData", {}), dict):
+                return self.json(400, {"message": "expected {enabled, pinned, jsonData: {}, secureJsonData: {}}"})
+            with State.lock:
+                s = State.settings
+                s["enabled"] = bool(body.get("enabled", s["enabled"]))
+                s["pinned"] = bool(body.get("pinned", s["pinned"]))
+                if "jsonData" in body:
+                    s["jsonData"] = body["jsonData"]
+                for k, v in (body.get("secureJsonData") or {}).items():
+                    s["secure"][k] = str(v)
+                s["updated"] = int(time.time() * 1000)
+            self.record(sorted(body), settings={
+                "enabled": body.get("enabled"), "pinned": body.get("pinned"), "jsonData": body.get("jsonData"),
+                "secureJsonKeys": sorted(body.get("secureJsonData") or {})})
+            return self.json(200, {"message": "Plugin settings updated"})
 
     return Handler
 

@@ -522,8 +522,9 @@ def test_requests_follow_the_contract(page, standin):
 
 
 def test_server_side_profiles_open_by_name(page, standin):
-    page.wait(lambda d: d.execute_script("return document.querySelectorAll('#server-profile option').length") > 1, 10,
-              "the server's profiles were not listed")
+    # The list comes from GET /profiles after the page loads: wait for it rather than read it at once.
+    page.wait(lambda d: d.execute_script("return document.querySelectorAll('#server-profile option').length > 1"), 10,
+              "the server's profile list did not arrive")
     options = page.js("return [...document.querySelectorAll('#server-profile option')].map(o => o.value).filter(Boolean)")
     assert page.expect["single"]["profile"] in options
     Select(page.d.find_element("id", "server-profile")).select_by_value(page.expect["single"]["profile"])

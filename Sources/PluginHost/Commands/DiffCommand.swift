@@ -2,6 +2,7 @@ import ArgumentParser
 import FlameDiff
 import ProfileService
 import ProtoPprof
+import PyroscopeClient
 
 extension DiffFormat: ExpressibleByArgument {}
 
@@ -12,16 +13,21 @@ struct DiffCommand: AsyncParsableCommand {
         discussion: """
             Each side may be several profiles; they are merged. By default both sides are compared as shares of
             their own totals (percentage points); --raw compares raw values, --normalize scales the baseline to
-            the comparison's total as pprof's -normalize does.
+            the comparison's total as pprof's -normalize does. With --pyroscope (and no files) the query is the
+            comparison and --vs yesterday|last-week or --vs-query/--vs-from/--vs-to the baseline.
             """)
 
     @Argument(help: "Baseline profile(s).")
-    var baseline: [String]
+    var baseline: [String] = []
 
-    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s).")
+    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s). With --pyroscope: yesterday or last-week, the baseline.")
     var comparison: [String] = []
 
     @OptionGroup var profileOptions: ProfileOptions
+
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    @OptionGroup var pyroscopeBaseline: PyroscopeBaselineOptions
 
     @Flag(help: "Compare raw values instead of shares of each side's total.")
     var raw = false
@@ -38,7 +44,9 @@ struct DiffCommand: AsyncParsableCommand {
     var n: Int = 10
 
     func validate() throws {
-        if comparison.isEmpty { throw ValidationError("give the comparison profile(s) with --vs") }
+        let fromPyroscope = try pyroscope.usesPyroscope(file: !baseline.isEmpty)
+        try pyroscopeBaseline.validate(pyroscope: fromPyroscope, vs: comparison, diff: true)
+        if !fromPyroscope && comparison.isEmpty { throw ValidationError("give the comparison profile(s) with --vs") }
         if raw && normalize { throw ValidationError("--raw and --normalize exclude each other") }
     }
 
@@ -47,14 +55,22 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         var timer = PhaseTimer()
         let service = cliService(limits: profileOptions.limits)
+        var sides: (baseline: [any ProfileSource], comparison: [any ProfileSource]) = (baseline.map(profileOptions.file), comparison.map(profileOptions.file))
+        if baseline.isEmpty {
+            let pair = try pyroscopeBaseline.sides(pyroscope, vs: comparison, now: PyroscopeTime.nowMilliseconds())
+            sides = ([pair.baseline], [pair.comparison])
+        }
         let request = DiffRequest(
-            baseline: baseline.map(profileOptions.file), comparison: comparison.map(profileOptions.file), query: try profileOptions.treeOptions(),
+            baseline: sides.baseline, comparison: sides.comparison, query: try profileOptions.treeOptions(),
             format: format, normalization: normalization, maxNodes: nodes.maxNodes, limit: n)
         let result = try await runCLI(service, DiffMethod.self, request)
         timer.mark("read+decode+diff (\(result.diff.nodeCount) nodes)")
         defer { timer.mark("export+write") }
         switch format {
         case .table:
+            if baseline.isEmpty, let b = sides.baseline.first, let c = sides.comparison.first {
+                print("Baseline: \(b.label)\nComparison: \(c.label)")
+            }
             print(render(result.table!, sampleType: result.diff.sampleType, rows: n), terminator: "")
         case .tsv:
             var out = "function\tbase_self\tcmp_self\tbase_total\tcmp_total\tself_delta\ttotal_delta\tstatus\n"

@@ -6,6 +6,7 @@ import JSONRPC
 import LLMGateway
 import ProfileService
 import ProtoPprof
+import PyroscopeClient
 
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,13 +18,19 @@ struct ExplainCommand: AsyncParsableCommand {
             If the gateway fails, the offline analysis is printed instead.
             """)
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
     @OptionGroup var profileOptions: ProfileOptions
 
-    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s): explain the change from FILE to these.")
+    @Option(
+        name: .customLong("vs"), parsing: .upToNextOption,
+        help: "Comparison profile(s): explain the change from FILE to these. With --pyroscope: yesterday or last-week, the baseline.")
     var comparison: [String] = []
+
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    @OptionGroup var pyroscopeBaseline: PyroscopeBaselineOptions
 
     @OptionGroup(title: "LLM gateway") var gateway: GatewayOptions
 
@@ -36,6 +43,10 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(name: .customLong("answer-tokens"), help: "Tokens kept for the answer.")
     var answerTokens = TokenBudget().answerTokens
 
+    func validate() throws {
+        try pyroscopeBaseline.validate(pyroscope: try pyroscope.usesPyroscope(file: file != nil), vs: comparison, diff: false)
+    }
+
     func run() async throws {
         let budget = TokenBudget(contextTokens: contextTokens, answerTokens: answerTokens)
         let service = cliService(limits: profileOptions.limits, budget: budget)
@@ -44,17 +55,26 @@ struct ExplainCommand: AsyncParsableCommand {
         let onDelta: @Sendable (String) async -> Void = { text in writeStdout(Array(text.utf8)) }
         let subject: ExplainSubject
         let heading: String
-        if !comparison.isEmpty {
+        // Two sides: FILE --vs CMP..., or with Pyroscope the query against --vs PRESET or --vs-query/--vs-from/--vs-to.
+        var sides: (baseline: [any ProfileSource], comparison: [any ProfileSource], names: (String, String))?
+        if let file, !comparison.isEmpty {
+            sides = ([profileOptions.file(file)], comparison.map(profileOptions.file), (file, comparison.joined(separator: ", ")))
+        } else if file == nil, !comparison.isEmpty || pyroscopeBaseline.given {
+            let pair = try pyroscopeBaseline.sides(pyroscope, vs: comparison, now: PyroscopeTime.nowMilliseconds())
+            sides = ([pair.baseline], [pair.comparison], (pair.baseline.label, pair.comparison.label))
+        }
+        if let sides {
             let request = ExplainDiffRequest(
-                baseline: [profileOptions.file(file)], comparison: comparison.map(profileOptions.file), query: query, gateway: config, stream: true, onDelta: onDelta)
+                baseline: sides.baseline, comparison: sides.comparison, query: query, gateway: config, stream: true, onDelta: onDelta)
             let explanation = try await runAnalysis { () async throws(RPCError) in try await ExplainDiffMethod.analyse(request, in: service) }
             subject = .diff(explanation)
-            heading = "Diff: \(file) → \(comparison.joined(separator: ", ")) (\(explanation.sampleType); shares of each side's own total)"
+            heading = "Diff: \(sides.names.0) → \(sides.names.1) (\(explanation.sampleType); shares of each side's own total)"
         } else {
-            let request = ExplainRequest(input: .profile(profileOptions.file(file)), query: query, gateway: config, stream: true, onDelta: onDelta)
+            let source = try pyroscope.profile(file: file, profileOptions.file)
+            let request = ExplainRequest(input: .profile(source), query: query, gateway: config, stream: true, onDelta: onDelta)
             let analysis = try await runAnalysis { () async throws(RPCError) in try await ExplainMethod.analyse(request, in: service) }
             subject = .profile(analysis)
-            heading = "Profile: \(file) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"
+            heading = "Profile: \(file ?? source.label) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"
         }
         if showPrompt {
             let prompt = try subject.prompt(budget: budget)

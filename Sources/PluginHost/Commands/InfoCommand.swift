@@ -24,23 +24,37 @@ struct InfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Show a profile's sample types, units, counts, duration and period.")
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
     @OptionGroup var decoding: DecodingOptions
 
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    func validate() throws { _ = try pyroscope.usesPyroscope(file: file != nil) }
+
     func run() async throws {
         let service = cliService(limits: decoding.limits)
-        let profile = try await runCLI(service, InfoMethod.self, ProfileRequest(profile: decoding.file(file)))
-        print(describe(LoadedProfile(path: file, profile: profile)), terminator: "")
+        let source = try pyroscope.profile(file: file, decoding.file)
+        let profile = try await runCLI(service, InfoMethod.self, ProfileRequest(profile: source))
+        if let file {
+            print(describe(LoadedProfile(path: file, profile: profile)), terminator: "")
+        } else {
+            print("Query: \(source.label)\n" + describeProfile(profile), terminator: "")
+        }
     }
 }
 
 func describe(_ loaded: LoadedProfile) -> String {
-    let p = loaded.profile
     var out = ""
     out += "File: \(loaded.path)\n"
     out += "Encoding: \(loaded.gzipped ? "gzip" : "raw protobuf"), \(loaded.fileBytes) bytes\n"
+    return out + describeProfile(loaded.profile)
+}
+
+/// Everything `info` shows of a profile after where it came from.
+func describeProfile(_ p: Profile) -> String {
+    var out = ""
     let types = p.sampleTypes.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " ")
     out += "Sample types: \(types.isEmpty ? "(none)" : types)\n"
     if !p.sampleTypes.isEmpty {

@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "LLM gateway (used when a request's pluginContext carries no LLM settings)")
     var gateway: GatewayOptions
 
+    @OptionGroup(title: "Pyroscope (for {pyroscope} profiles of requests whose pluginContext names none)")
+    var pyroscope: PyroscopeConnectionOptions
+
     @Option(name: .customLong("cache-bytes"), help: "Budget of the result cache for repeated profile requests (0 disables it).")
     var cacheBytes: Int = 256 << 20
 
@@ -74,6 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.testMethods = testMethods
         config.cacheBytes = max(0, cacheBytes)
         config.gateway = try gateway.config()
+        config.pyroscope = try pyroscope.config()
+        if let p = config.pyroscope { logger.info("Pyroscope: \(p)") }
         config.limits = decoding.limits
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
@@ -86,7 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
         var recorder: TrafficRecorder? = nil
         if let record {
             // Secrets are redacted before anything reaches the files, which only their owner can read.
-            recorder = try TrafficRecorder(prefix: record, knownSecrets: config.gateway?.key.map { [$0.value] } ?? [])
+            let secrets = (config.gateway?.key.map { [$0.value] } ?? []) + (config.pyroscope?.secretForms ?? [])
+            recorder = try TrafficRecorder(prefix: record, knownSecrets: secrets)
         }
         let output = OutputChannel(fd: protocolFD, recorder: recorder)
         let handler = ServiceHandler(service: ProfileService(config: config))

@@ -7,10 +7,12 @@ struct TopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "top", abstract: "Functions by flat value, as `go tool pprof -top` lists them.")
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
     @OptionGroup var profileOptions: ProfileOptions
+
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
 
     @Option(name: .short, help: "Rows to show (0: all).")
     var n: Int = 20
@@ -18,9 +20,11 @@ struct TopCommand: AsyncParsableCommand {
     @Flag(help: "Print values as raw integers in the sample type's unit.")
     var raw = false
 
+    func validate() throws { _ = try pyroscope.usesPyroscope(file: file != nil) }
+
     func run() async throws {
         let service = cliService(limits: profileOptions.limits)
-        let request = TopRequest(profile: ProfileRequest(profile: profileOptions.file(file), query: try profileOptions.treeOptions()), limit: 0)
+        let request = TopRequest(profile: ProfileRequest(profile: try pyroscope.profile(file: file, profileOptions.file), query: try profileOptions.treeOptions()), limit: 0)
         let result = try await runCLI(service, TopMethod.self, request)
         print(render(result.table, rows: n, raw: raw), terminator: "")
     }

@@ -4,6 +4,7 @@ import JSONCore
 import JSONRPC
 import LLMGateway
 import ProtoPprof
+import PyroscopeClient
 
 /// The Grafana app settings a request carries in `pluginContext.appInstanceSettings`.
 enum GrafanaSettings {
@@ -19,23 +20,30 @@ enum GrafanaSettings {
     }
 }
 
-/// `checkHealth` (Grafana's CheckHealth): decodes a bundled profile as a self-test and reports the LLM gateway.
+/// `checkHealth` (Grafana's CheckHealth): decodes a bundled profile as a self-test and reports the LLM gateway and,
+/// when one is configured, the Pyroscope data source.
 public enum CheckHealthMethod: ServiceMethod {
     public static let name = "checkHealth"
-    public static let summary = "Grafana CheckHealth: a decoder self-test and the LLM gateway's health."
+    public static let summary = "Grafana CheckHealth: a decoder self-test, the LLM gateway's health and the Pyroscope data source's."
 
     /// A real profile (go-cpu-benchmark from the fixtures, 1.1 KB) decoded on every health check.
     static let selfTestTotal: Int64 = 1_310_000_000
     static let selfTestProfile: [UInt8]? = Bundle.module.url(forResource: "self-test", withExtension: "pb.gz")
         .flatMap { try? Data(contentsOf: $0) }.map { [UInt8]($0) }
 
-    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> GatewayConfig? {
-        GrafanaSettings.gatewayConfig(params)
+    public struct Request: Sendable {
+        var gateway: GatewayConfig?
+        var pyroscope: Result<PyroscopeConfig, PyroscopeError>?
     }
 
-    public static func respond(to gateway: GatewayConfig?, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
+    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> Request {
+        Request(gateway: GrafanaSettings.gatewayConfig(params), pyroscope: service.sources(for: params).pyroscope)
+    }
+
+    public static func respond(to request: Request, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
         let decoder = try await offload { () throws(RPCError) -> JSONValue in selfTest() }
-        return await addGatewayHealth(to: decoder, gateway: gateway)
+        let withGateway = await addGatewayHealth(to: decoder, gateway: request.gateway)
+        return await PyroscopeGrafana.addHealth(to: withGateway, request.pyroscope)
     }
 
     public static func json(_ r: JSONValue) -> JSONValue { r }
@@ -146,6 +154,7 @@ public enum CallResourceMethod: ServiceMethod {
             switch error.code {
             case RPCError.limitExceededCode: status = 413
             case RPCError.internalErrorCode: status = 500
+            case RPCError.dataSourceCode: status = 502
             case RPCError.requestCancelledCode: throw error
             default: status = 400
             }
@@ -177,7 +186,9 @@ public enum QueryDataMethod: ServiceMethod {
             throw RPCError.invalidParams(params.name("queries"), "must be an array of queries")
         }
         var out: [Params] = []
-        for (i, raw) in queries.enumerated() { out.append(try Params(raw, path: "queries[\(i)].")) }
+        for (i, raw) in queries.enumerated() {
+            out.append(try Params(PyroscopeGrafana.prepare(raw, pluginContext: params.values["pluginContext"]), path: "queries[\(i)]."))
+        }
         return out
     }
 
@@ -206,7 +217,8 @@ public enum QueryDataMethod: ServiceMethod {
                 results[refID] = ["frames": [frame], "status": 200]
             } catch {
                 if error.code == RPCError.requestCancelledCode { throw error }
-                results[refID] = ["error": .string(error.message), "status": error.code == RPCError.limitExceededCode ? 413 : 400]
+                let status = error.code == RPCError.limitExceededCode ? 413 : error.code == RPCError.dataSourceCode ? 502 : 400
+                results[refID] = ["error": .string(error.message), "status": .int(Int64(status))]
             }
         }
         return ["results": .object(results)]

@@ -54,7 +54,7 @@ public enum ExplainMethod: ServiceMethod {
                 input: try levelsInput(params), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
         }
         return ExplainRequest(
-            input: .profile(try service.sources.source(params.nested("profile"))), query: try params.treeOptions(),
+            input: .profile(try service.sources(for: params).source(params.nested("profile"))), query: try params.treeOptions(),
             gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
     }
 
@@ -156,8 +156,9 @@ public enum ExplainDiffMethod: ServiceMethod {
     public static let resourcePath: String? = "/explainDiff"
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> ExplainDiffRequest {
-        ExplainDiffRequest(
-            baseline: try service.sources.sources(params, "baseline"), comparison: try service.sources.sources(params, "comparison"),
+        let sides = try service.sources(for: params).sides(params)
+        return ExplainDiffRequest(
+            baseline: sides.baseline, comparison: sides.comparison,
             query: try params.treeOptions(), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
     }
 

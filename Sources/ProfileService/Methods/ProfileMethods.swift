@@ -32,7 +32,7 @@ public struct ProfileRequest: SourcedRequest {
     }
 
     static func read(_ params: Params, _ service: ProfileService) throws(RPCError) -> ProfileRequest {
-        ProfileRequest(profile: try service.sources.source(params.nested("profile")), query: try params.treeOptions())
+        ProfileRequest(profile: try service.sources(for: params).source(params.nested("profile")), query: try params.treeOptions())
     }
 }
 
@@ -286,8 +286,9 @@ public enum DiffMethod: ServiceMethod {
     public static let cacheable = true
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> DiffRequest {
-        DiffRequest(
-            baseline: try service.sources.sources(params, "baseline"), comparison: try service.sources.sources(params, "comparison"),
+        let sides = try service.sources(for: params).sides(params)
+        return DiffRequest(
+            baseline: sides.baseline, comparison: sides.comparison,
             query: try params.treeOptions(), format: try params.oneOf("format", default: DiffFormat.table),
             normalization: try params.oneOf("normalization", default: DiffNormalization.share), maxNodes: try params.maxNodes(),
             limit: Int(try params.int("limit", in: 0 ... 1_000_000) ?? 20))
@@ -331,6 +332,10 @@ public enum DiffMethod: ServiceMethod {
             result["increases"] = rows(table.increases(limit))
             result["decreases"] = rows(table.decreases(limit))
             result["totalChanges"] = rows(table.byTotalDelta(limit))
+            // How many there were, so that a reader knows what the limit left out.
+            result["functions"] = .int(Int64(table.rows.count))
+            result["increasing"] = .int(Int64(table.rows.filter { $0.selfDelta > 0 }.count))
+            result["decreasing"] = .int(Int64(table.rows.filter { $0.selfDelta < 0 }.count))
         case .levels:
             result["flamegraph"] = .encoded(FlameGraphDiffLevels(r.graph!).json())
         case .dataframe:

@@ -8,9 +8,12 @@ public enum InitializeMethod: ServiceMethod {
     public static let name = "initialize"
     public static let summary = "Server name, version, protocol version, methods, limits and accepted profile inputs."
 
-    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> NoParams { NoParams() }
+    /// The profile inputs depend on the request's app settings (a Pyroscope configured there).
+    public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> SourceParser {
+        service.sources(for: params)
+    }
 
-    public static func respond(to request: NoParams, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
+    public static func respond(to sources: SourceParser, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
         let c = service.config
         let names = service.registeredMethods.map { $0.name } + MethodTable.serverNotifications
         return [
@@ -26,7 +29,7 @@ public enum InitializeMethod: ServiceMethod {
                 "shutdownGraceSeconds": .double(c.transport.graceSeconds),
                 "resultCacheBytes": .int(Int64(c.cacheBytes)),
             ],
-            "profileInput": .array(service.sources.kinds.map(JSONValue.string)),
+            "profileInput": .array(sources.kinds.map(JSONValue.string)),
             "profileEncodings": .array(SourceParser.encodings.map(JSONValue.string)),
         ]
     }
