@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System libraries from Debian packages.
@@ -54,16 +55,20 @@ let package = Package(
             name: "ProfileService",
             dependencies: ["ProtoPprof", "ProfileFormats", "FlameDiff", "Explain", "LLMGateway", "JSONRPC", "JSONCore", "PyroscopeClient"],
             resources: [.copy("Resources/self-test.pb.gz")]),
+        // `dev`: the local web host for the page (FlyingFox); talks to a `serve` child only through JSON-RPC on its pipes
+        .target(
+            name: "DevHost",
+            dependencies: ["JSONCore", "JSONRPC", .product(name: "FlyingFox", package: "FlyingFox")]),
         // Pyroscope's query API (Connect, JSON or binary protobuf; directly or through Grafana's data source proxy) -> pprof bytes
         .target(name: "PyroscopeClient", dependencies: ["ProtoPprof", "HTTPTransport", "LLMGateway"], exclude: ["README.md"]),
         // MCP (Model Context Protocol) over the JSON-RPC server: tools over the service's methods
         .target(name: "MCPServer", dependencies: ["ProfileService", "JSONRPC", "JSONCore", "FlameDiff", "ProtoPprof"]),
-        // the executable: CLI, `serve`, `mcp`, replay harness
+        // the executable: CLI, `serve`, `mcp`, `dev`, replay harness
         .executableTarget(
             name: "PluginHost",
             dependencies: [
                 "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "PyroscopeClient",
-                "MCPServer",
+                "MCPServer", "DevHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -88,6 +93,7 @@ let package = Package(
             exclude: ["pyroscope_test_server.py"]),
         .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", "ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
+        .testTarget(name: "DevHostTests", dependencies: ["DevHost", "JSONCore", "TestSupport"]),
     ]
 )
 

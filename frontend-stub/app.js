@@ -32,6 +32,11 @@ export async function requestJSON(route, body, method = body === undefined ? 'GE
   } catch (err) {
     throw new Error(`The host did not answer ${route}: ${err.message}`);
   }
+  return answerJSON(route, res);
+}
+
+/** The JSON of an answer (noting a backend restart); a non-2xx answer throws with the host's message. */
+async function answerJSON(route, res) {
   const text = await res.text();
   let json = null;
   try {
@@ -81,6 +86,41 @@ export function fileToBase64(file) {
   });
 }
 
+const megabytes = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+/**
+ * Sends a chosen file to the host once: `POST /upload?filename=NAME` with the raw bytes; the host keeps them and
+ * answers `{name}`, which every later request (/flamegraph, /top, /info, /diff, /explain) uses instead of the
+ * bytes. A host without that route (404/405) gets the bytes inline, as `{pprof: base64}`, in each request.
+ */
+export async function uploadFile(file) {
+  const max = page.limits.maxUploadBytes;
+  if (max && file.size > max) {
+    throw new Error(`${file.name} is ${megabytes(file.size)}; this host takes files up to ${megabytes(max)}`);
+  }
+  if (page.uploadRoute) {
+    const route = '/upload';
+    let res;
+    try {
+      res = await fetch(`${API_BASE}${route}?filename=${encodeURIComponent(file.name)}`, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/octet-stream' },
+        body: file,
+      });
+    } catch (err) {
+      throw new Error(`The host did not answer ${route}: ${err.message}`);
+    }
+    if (res.status !== 404 && res.status !== 405) {
+      const json = await answerJSON(route, res);
+      if (typeof json.name !== 'string') throw new Error(`${route}: the host answered no name`);
+      return { name: json.name };
+    }
+    page.uploadRoute = false;
+  }
+  return { pprof: await fileToBase64(file) };
+}
+
 // ---------------------------------------------------------------- page state
 const widget = mountFlameGraph($('flamegraph'), { fetchJSON: requestJSON });
 window.__flamegraph = widget; // for tests and the console
@@ -89,6 +129,8 @@ const page = {
   mode: 'single',
   slots: { profile: null, vs: null }, // {ref: {pprof}|{name}, label, startedAt}
   serverProfiles: [],
+  limits: { maxUploadBytes: null }, // from /session, when the host says
+  uploadRoute: true, // false once the host answered /upload with 404 or 405
 };
 
 function setMode(mode) {
@@ -122,8 +164,8 @@ async function takeFile(slot, file) {
   const startedAt = performance.now();
   setSlot(slot, { ref: null, label: `${file.name} (reading…)` });
   try {
-    const pprof = await fileToBase64(file);
-    setSlot(slot, { ref: { pprof }, label: file.name, startedAt });
+    const ref = await uploadFile(file);
+    setSlot(slot, { ref, label: file.name, startedAt });
   } catch (err) {
     setSlot(slot, null);
     showBanner('error', 'error', err.message);
@@ -174,9 +216,9 @@ drop.addEventListener('drop', async (ev) => {
     setSlot('vs', null);
     const startedAt = performance.now();
     try {
-      const [a, b] = await Promise.all(files.slice(0, 2).map(fileToBase64));
-      setSlot('profile', { ref: { pprof: a }, label: files[0].name, startedAt });
-      setSlot('vs', { ref: { pprof: b }, label: files[1].name, startedAt });
+      const [a, b] = await Promise.all(files.slice(0, 2).map(uploadFile));
+      setSlot('profile', { ref: a, label: files[0].name, startedAt });
+      setSlot('vs', { ref: b, label: files[1].name, startedAt });
     } catch (err) {
       showBanner('error', 'error', err.message);
       return;
@@ -221,16 +263,15 @@ function labelOf(ref) {
 
 async function openFromSession() {
   const q = new URLSearchParams(location.search);
-  let open = null;
-  if (q.get('open')) open = { profile: q.get('open'), vs: q.get('vs') };
-  else {
-    try {
-      const s = await requestJSON('/session');
-      open = s && s.open ? s.open : null;
-    } catch (_) {
-      open = null; // no session route: nothing preselected
-    }
+  let session = null;
+  try {
+    session = await requestJSON('/session');
+  } catch (_) {
+    session = null; // no session route: nothing preselected, no limits known
   }
+  if (session && session.limits && Number.isFinite(session.limits.maxUploadBytes)) page.limits.maxUploadBytes = session.limits.maxUploadBytes;
+  let open = session && session.open ? session.open : null;
+  if (q.get('open')) open = { profile: q.get('open'), vs: q.get('vs') };
   if (!open) return;
   const a = refOf(open.profile);
   const b = refOf(open.vs);

@@ -5,6 +5,8 @@ Environment:
   FLAMEGRAPH_AI_PAGE_URL      the page to test (e.g. http://127.0.0.1:3000/a/flamegraphai-explain-app/?token=...);
                               unset: the stand-in host is started on a free port
   FLAMEGRAPH_AI_STANDIN=1     the URL is the stand-in host (its /__standin controls may be used)
+  FLAMEGRAPH_AI_REAL_HOST=1   the URL is `flamegraph-ai dev` (Tests/browser/run --real-host); FLAMEGRAPH_AI_HOST_PID is
+                              its process id (its `serve` child is killed in a test), FLAMEGRAPH_AI_BIN its executable
   FLAMEGRAPH_AI_CHROME_FLAGS  extra Chromium flags, space-separated
   FLAMEGRAPH_AI_EXPECTATIONS  the data expectations (default Tests/browser/data/expectations.json)
   FLAMEGRAPH_AI_SHARED        where shared/ is (for the 1M-sample profile; default /work/shared or ../shared)
@@ -70,16 +72,19 @@ def host():
         url = line.split(" ", 1)[1].strip()
     parts = urlsplit(url)
     standin = proc is not None or os.environ.get("FLAMEGRAPH_AI_STANDIN") == "1"
-    yield {"url": url, "standin": standin, "base": f"{parts.scheme}://{parts.netloc}"}
+    real = os.environ.get("FLAMEGRAPH_AI_REAL_HOST") == "1"
+    pid = int(os.environ["FLAMEGRAPH_AI_HOST_PID"]) if real and os.environ.get("FLAMEGRAPH_AI_HOST_PID") else None
+    yield {"url": url, "standin": standin, "real": real, "pid": pid, "base": f"{parts.scheme}://{parts.netloc}",
+           "port": parts.port, "token": dict(parse_qsl(parts.query)).get("token")}
     if proc:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def make_driver(scale=None, width=1500, height=1000):
+def make_driver(scale=None, width=1500, height=1000, flags=()):
     o = Options()
     for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}",
-              "--disable-extensions", *EXTRA_FLAGS, "--disable-background-networking", "--mute-audio", "--hide-scrollbars"]:
+              "--disable-extensions", *EXTRA_FLAGS, *flags, "--disable-background-networking", "--mute-audio", "--hide-scrollbars"]:
         o.add_argument(a)
     if scale:
         o.add_argument(f"--force-device-scale-factor={scale}")
@@ -219,6 +224,13 @@ def page(driver, host, expect, request):
     yield p
     problems = p.console_problems()
     assert not problems, f"console errors: {problems}"
+
+
+@pytest.fixture
+def real_host(host):
+    if not host["real"]:
+        pytest.skip("needs the real host (Tests/browser/run --real-host)")
+    return host
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ stored, secure keys merged, and carried by every later resource request in
 pluginContext.appInstanceSettings {jsonData, decryptedSecureJsonData}), the test page /__standin/grafana/
 (Tests/browser/grafana/) and React 18's UMD builds under /__standin/react-umd/ when Debian's node-react and
 node-react-dom are installed (or FLAMEGRAPH_AI_REACT_UMD names a folder holding react(-dom).development.js).
+Uploads (POST /upload, the file's bytes) are kept in memory, like the real host, and answered {name}.
 """
 import argparse
 import base64
@@ -47,6 +48,28 @@ REACT_UMD = "/__standin/react-umd/"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 RPC = {"/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff"}
+MAX_UPLOAD_BYTES = 64_000_000
+
+
+class Uploads:
+    """Uploaded files by name ("upload-" + 16 hex digits of their sha256), the last 32 kept."""
+    lock = threading.Lock()
+    by_name = {}
+
+    @classmethod
+    def add(cls, raw):
+        name = "upload-" + hashlib.sha256(raw).hexdigest()[:16]
+        with cls.lock:
+            cls.by_name.pop(name, None)
+            cls.by_name[name] = raw
+            while len(cls.by_name) > 32:
+                cls.by_name.pop(next(iter(cls.by_name)))
+        return name
+
+    @classmethod
+    def get(cls, name):
+        with cls.lock:
+            return cls.by_name.get(name)
 
 
 class HostError(Exception):
@@ -72,6 +95,11 @@ class Fixtures:
     def name_of(self, ref, where):
         if not isinstance(ref, dict):
             raise HostError(400, f"{where} must be {{pprof}} or {{name}}")
+        if "name" in ref and Uploads.get(ref["name"]) is not None:
+            sha = hashlib.sha256(Uploads.get(ref["name"])).hexdigest()
+            if sha not in self.by_sha:
+                raise HostError(400, f"{where}: the stand-in host has no fixture for this profile (sha256 {sha[:12]}…)")
+            return self.by_sha[sha]
         if "name" in ref:
             if ref["name"] not in self.index["profiles"]:
                 raise HostError(404, f"{where}.name: no profile named {ref['name']!r}")
@@ -129,6 +157,8 @@ class Backend:
 
     def resolve(self, ref):
         # Server-side names resolve to the profile file's bytes.
+        if isinstance(ref, dict) and Uploads.get(ref.get("name")) is not None:
+            return {"pprof": base64.b64encode(Uploads.get(ref["name"])).decode()}
         if isinstance(ref, dict) and "name" in ref:
             entry = self.fixtures.index["profiles"].get(ref["name"])
             if not entry:
@@ -277,7 +307,7 @@ def make_handler(source, fixtures):
                 return self.json(200, {"profiles": [{"name": n} for n in names]})
             if path == API + "/session":
                 self.record(None)
-                return self.json(200, {"open": State.session})
+                return self.json(200, {"open": State.session, "limits": {"maxUploadBytes": MAX_UPLOAD_BYTES}})
             if path == "/__standin/requests":
                 return self.json(200, {"requests": State.requests})
             if path.startswith(API):
@@ -320,6 +350,11 @@ def make_handler(source, fixtures):
             if not path.startswith(API):
                 return self.json(404, {"error": "not found"})
             route = path[len(API):]
+            if route == "/upload":
+                self.record(None)
+                if length > MAX_UPLOAD_BYTES:
+                    return self.json(413, {"error": "too large"})
+                return self.json(200, {"name": Uploads.add(raw), "bytes": len(raw)})
             if route not in RPC:
                 return self.json(404, {"error": f"no resource at {route}", "routes": sorted(RPC) + ["/profiles", "/session"]})
             if not (self.headers.get("Content-Type") or "").startswith("application/json"):
