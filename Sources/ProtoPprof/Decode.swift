@@ -23,6 +23,15 @@ extension Profile {
         return try decodeProtobuf(raw, limits: limits)
     }
 
+    /// Decodes bytes the caller gives up (e.g. just inflated): `buffer` is emptied as soon as the samples are
+    /// decoded, so the inflated bytes are not held while the rest of the profile is. Same result as `decode`.
+    public static func decode(releasing buffer: inout [UInt8], limits: DecodeLimits = DecodeLimits()) throws(PprofError) -> Profile {
+        let nested = buffer.withUnsafeBytes { Gunzip.isGzip($0) }
+        if buffer.isEmpty || nested { return try decode(buffer, limits: limits) }
+        if buffer.count > limits.maxInflatedBytes { throw .inflatedSizeLimit(limit: limits.maxInflatedBytes) }
+        return try decodeProtobuf(releasing: &buffer, limits: limits)
+    }
+
     /// Decodes inflated bytes that the caller gives up: once the samples are decoded (everything else is
     /// copied out for protobuf-c), `buffer` is emptied, so its memory is not held while the rest is decoded.
     /// The same profile as `decodeProtobuf(_:limits:)`.
