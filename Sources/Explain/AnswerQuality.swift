@@ -291,6 +291,12 @@ public enum AnswerQuality {
                 repetitionNotes.append("\(place): \"\(clip(loop.repeated))\" \(loop.times) times")
             }
         }
+        // A section holding a copy of a looping sentence is part of the loop, even where the copy is the first.
+        let loopKeys = detector.loops.map { RepetitionDetector.normalizeSentence($0.repeated) }.filter { $0.count >= 20 }
+        for part in parts where !(failures[part.key]?.contains("repetition") ?? false) {
+            let normalized = RepetitionDetector.normalizeSentence(part.text)
+            if loopKeys.contains(where: { normalized.contains($0) }) { fail(part.key, "repetition") }
+        }
         for part in parts where !loopsNoted.contains(part.key) {
             let words = TextStats.words(TextStats.prose(part.text))
             guard words.count >= ngramMinWords else { continue }

@@ -46,8 +46,10 @@ public struct RepetitionDetector: Sendable {
         let before = loops.count
         for ch in text {
             fed += 1
-            if ch.isLetter || ch.isNumber || ch == "_" || ch == "`" || ch == "'" || ch == "’" {
+            // "_" separates words: a model looping inside one identifier ("id_to_find_and_id_to_find_…") loops in words.
+            if ch.isLetter || ch.isNumber || ch == "`" || ch == "'" || ch == "’" {
                 word.append(ch)
+                if word.count % Self.longWord == 0 { checkLongWord() }
             } else {
                 endWord()
             }
@@ -68,6 +70,17 @@ public struct RepetitionDetector: Sendable {
         endWord()
         endSentence()
         return Array(loops[before...])
+    }
+
+    /// A "word" this long that is a few characters over and over ("1000000…", "ababab…") is a loop.
+    static let longWord = 64
+
+    private mutating func checkLongWord() {
+        let tail = Array(word.suffix(Self.longWord))
+        for period in 1 ... 8 where (period ..< tail.count).allSatisfy({ tail[$0] == tail[$0 - period] }) {
+            loops.append(Loop(offset: fed, repeated: String(tail.prefix(period)), times: tail.count / period))
+            return
+        }
     }
 
     private mutating func endWord() {
