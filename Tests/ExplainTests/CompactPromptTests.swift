@@ -117,7 +117,8 @@ import Testing
 
     /// Writes prompts for scripts/record-llm-answers: set FLAMEGRAPH_AI_PROMPT_DUMP to a directory and
     /// FLAMEGRAPH_AI_PROMPT_SPECS to a file of lines `name<TAB>base<TAB>comparison-or-empty<TAB>context<TAB>answer<TAB>variant`
-    /// (variant: standard, compact, or auto for the budget's choice). Without the variables it does nothing.
+    /// (variant: standard, compact, auto for the budget's choice, or strict:CHECK,CHECK for the retry prompt
+    /// after an answer that failed those checks). Without the variables it does nothing.
     @Test func dumpPromptsForRecording() throws {
         let env = ProcessInfo.processInfo.environment
         guard let out = env["FLAMEGRAPH_AI_PROMPT_DUMP"], let specs = env["FLAMEGRAPH_AI_PROMPT_SPECS"] else { return }
@@ -127,12 +128,19 @@ import Testing
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 6 else { continue }
             let budget = TokenBudget(contextTokens: Int(f[3])!, answerTokens: Int(f[4])!)
-            let variant = f[5] == "auto" ? PromptTemplate.variant(for: budget) : PromptTemplate.Variant(rawValue: f[5])!
             let prompt: ChatPrompt
-            if f[2].isEmpty {
+            if f[5].hasPrefix("strict:") {
+                let failed = f[5].dropFirst(7).split(separator: ",").map { QualityCheck(name: String($0), passed: false, detail: "") }
+                let verdict = QualityVerdict(verdict: .reject, checks: failed, sections: [:])
+                prompt = f[2].isEmpty
+                    ? try PromptBuilder.retry(try Self.analysis(URL(fileURLWithPath: f[1])), after: verdict, budget: budget)
+                    : try PromptBuilder.retry(try Self.diff(URL(fileURLWithPath: f[1]), URL(fileURLWithPath: f[2])), after: verdict, budget: budget)
+            } else if f[2].isEmpty {
+                let variant = f[5] == "auto" ? PromptTemplate.variant(for: budget) : PromptTemplate.Variant(rawValue: f[5])!
                 prompt = PromptBuilder.explain(
                     try Self.analysis(URL(fileURLWithPath: f[1])), budget: budget, template: try PromptTemplate.load(.explain, variant: variant))
             } else {
+                let variant = f[5] == "auto" ? PromptTemplate.variant(for: budget) : PromptTemplate.Variant(rawValue: f[5])!
                 prompt = PromptBuilder.diff(
                     try Self.diff(URL(fileURLWithPath: f[1]), URL(fileURLWithPath: f[2])), budget: budget,
                     template: try PromptTemplate.load(.diff, variant: variant))
@@ -141,7 +149,8 @@ import Testing
                 "name": f[0], "system": prompt.system, "user": prompt.user, "templateVersion": prompt.templateVersion,
                 "tokenBound": prompt.tokenBound, "budget": prompt.budget, "functionsIncluded": prompt.functionsIncluded,
                 "functionsAvailable": prompt.functionsAvailable, "pathsIncluded": prompt.pathsIncluded,
-                "pathsAvailable": prompt.pathsAvailable, "contextTokens": budget.contextTokens, "answerTokens": budget.answerTokens,
+                "pathsAvailable": prompt.pathsAvailable, "contextTokens": budget.contextTokens,
+                "answerTokens": f[5].hasPrefix("strict:") ? PromptBuilder.retryBudget(budget).answerTokens : budget.answerTokens,
             ]
             try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted])
                 .write(to: dir.appendingPathComponent("\(f[0]).prompt.json"))
