@@ -91,21 +91,20 @@ public struct Analysis: Sendable {
     public var functionNames: Set<String>
     public var fileNames: Set<String> = []
 
-    /// Analyses a profile for one sample type; with no choice, pprof's default unless its total is 0, then the
-    /// first type with a nonzero total (a .NET profile's last type is often an empty lock time).
-    public init(profile: Profile, sampleType: SampleTypeSelector? = nil, catalogue: [Category]) throws {
-        var options = TreeOptions(sampleType: sampleType)
-        if sampleType == nil, profile.total(ofType: profile.defaultSampleTypeIndex) == 0,
-            let nonzero = profile.sampleTypes.indices.first(where: { profile.total(ofType: $0) != 0 })
-        {
-            options.sampleType = .index(nonzero)
-        }
+    /// Analyses a profile for one sample type (the same rule as every command: see
+    /// `Profile.sampleTypeIndex`), with the same frame key and filters as `top` and `flamegraph`.
+    public init(profile: Profile, options: TreeOptions = TreeOptions(), catalogue: [Category]) throws {
         let stacks = try StackSet(profile: profile, options: options)
-        let frames = FrameTable(profile: profile, key: .function)
+        let frames = FrameTable(profile: profile, key: options.frameKey)
         let top = TopTable(stacks: stacks, frames: frames)
         let tree = CallTree(stacks: stacks, frames: frames)
         self.init(top: top, tree: tree, catalogue: catalogue)
         fileNames = Set(profile.functions.map { profile.strings[Int($0.filename)] }.filter { !$0.isEmpty })
+    }
+
+    /// Analyses a profile for one sample type.
+    public init(profile: Profile, sampleType: SampleTypeSelector?, catalogue: [Category]) throws {
+        try self.init(profile: profile, options: TreeOptions(sampleType: sampleType), catalogue: catalogue)
     }
 
     /// Every percentage the analysis computed (shares of functions, paths and findings), for checking the

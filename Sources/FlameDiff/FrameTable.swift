@@ -18,8 +18,9 @@ struct NameInterner {
 ///
 /// For location `l`, `frames[frameOffsets[l] ..< frameOffsets[l+1]]` are name ids from the outermost
 /// caller to the innermost inlined callee (pprof stores them the other way round in `Location.line`).
-/// `functionOfFrame` is parallel to `frames`: the function a top table groups by, named as
-/// `go tool pprof -top` names it (function name; `[binary]` or `<unknown>` for a location without lines).
+/// `functionOfFrame` is parallel to `frames`: what a top table groups by, named as `go tool pprof -top` names
+/// it (function name, or the frame's name under another key; `[binary]` or `<unknown>` for a location
+/// without lines).
 public struct FrameTable: Sendable {
     public let names: [String]
     public let frameOffsets: [Int32]
@@ -78,7 +79,8 @@ public struct FrameTable: Sendable {
                     display = file.isEmpty ? function : interner.id("\(interner.names[Int(function)]) \(file)")
                 }
                 frames.append(display)
-                functions.append(function)
+                // Top and change tables group by the key too: function+line rows are `function file:line`.
+                functions.append(key == .function ? function : display)
             }
         }
         offsets[p.locations.count] = Int32(frames.count)

@@ -106,13 +106,19 @@ public enum FlameDiffError: Error, Equatable, Sendable, CustomStringConvertible 
 }
 
 extension Profile {
-    /// Resolves a selector to a sample type index; nil selects pprof's default.
+    /// Resolves a selector to a sample type index. nil selects pprof's default (`default_sample_type`, else
+    /// the last type), except when that type has no values at all and another has: then the first type with
+    /// values (a .NET profile's last type is often an empty lock time). Every command follows this rule.
     public func sampleTypeIndex(_ selector: SampleTypeSelector?) throws(FlameDiffError) -> Int {
         guard !sampleTypes.isEmpty else { throw .noSampleTypes }
         let available = sampleTypes.enumerated().map { "\($0.offset):\($0.element)" }
         switch selector {
         case nil:
-            return defaultSampleTypeIndex
+            let preferred = defaultSampleTypeIndex
+            if magnitude(ofType: preferred) == 0, let nonzero = sampleTypes.indices.first(where: { magnitude(ofType: $0) != 0 }) {
+                return nonzero
+            }
+            return preferred
         case .index(let i):
             guard sampleTypes.indices.contains(i) else {
                 throw .unknownSampleType(requested: String(i), available: available)

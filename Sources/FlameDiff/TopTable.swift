@@ -19,7 +19,7 @@ public struct TopTable: Sendable {
 
     public init(profile: Profile, options: TreeOptions = TreeOptions()) throws(FlameDiffError) {
         let stacks = try StackSet(profile: profile, options: options)
-        self.init(stacks: stacks, frames: FrameTable(profile: profile, key: .function))
+        self.init(stacks: stacks, frames: FrameTable(profile: profile, key: options.frameKey))
     }
 
     public init(stacks: StackSet, frames: FrameTable) {

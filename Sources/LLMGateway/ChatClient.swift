@@ -1,3 +1,4 @@
+import HTTPTransport
 import Foundation
 
 /// One chat message.

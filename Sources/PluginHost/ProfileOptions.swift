@@ -1,5 +1,8 @@
 import ArgumentParser
+import Explain
 import FlameDiff
+import ProfileFormats
+import ProfileService
 import ProtoPprof
 
 /// Options shared by every command that reads a profile and builds a tree.
@@ -22,8 +25,7 @@ struct ProfileOptions: ParsableArguments {
     @Option(help: "Drop samples with a frame matching this regex (pprof -ignore).")
     var ignore: String?
 
-    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
-    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+    @OptionGroup var decoding: DecodingOptions
 
     func treeOptions() throws -> TreeOptions {
         guard let frameKey = FrameKey(rawValue: key) else {
@@ -37,7 +39,71 @@ struct ProfileOptions: ParsableArguments {
             focus: focus, ignore: ignore)
     }
 
+    var limits: DecodeLimits { decoding.limits }
+
+    /// A profile file named on the command line, read in the chosen format.
+    func file(_ path: String) -> LocalFile { decoding.file(path) }
+}
+
+/// Decoding limits, the same for every command and for `serve`.
+struct DecodingOptions: ParsableArguments {
+    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes (at most \(DecodingOptions.maxInflatedCap)).")
+    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+
+    @Option(name: .customLong("input-format"), help: "The input's format: auto (detected from the content), \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var inputFormat: String = "auto"
+
+    /// Offsets inside a decoded profile are 32-bit: larger inputs cannot be represented.
+    static let maxInflatedCap = Int(Int32.max)
+
+    func validate() throws {
+        guard maxInflatedBytes > 0 && maxInflatedBytes <= Self.maxInflatedCap else {
+            throw ValidationError("--max-inflated-bytes must be between 1 and \(Self.maxInflatedCap)")
+        }
+        if inputFormat != "auto" && ProfileFormat(name: inputFormat) == nil {
+            throw ValidationError("--input-format must be auto or one of: \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    /// A profile file named on the command line, read in the chosen format.
+    func file(_ path: String) -> LocalFile { LocalFile(path, format: inputFormat == "auto" ? nil : ProfileFormat(name: inputFormat)) }
+
     var limits: DecodeLimits { DecodeLimits(maxInflatedBytes: maxInflatedBytes) }
+}
+
+/// `--max-nodes` for the CLI: 0 means no cut here (over RPC it is 1 ... 2^20).
+struct NodeLimitOption: ParsableArguments {
+    @Option(name: .customLong("max-nodes"), help: "Cut the graph to this many nodes (0: no limit).")
+    var maxNodes: Int = FlameGraph.defaultMaxNodes
+
+    func validate() throws {
+        guard maxNodes >= 0 && maxNodes <= FlameGraph.maxMaxNodes else {
+            throw ValidationError("--max-nodes must be between 0 and \(FlameGraph.maxMaxNodes)")
+        }
+    }
+}
+
+/// The service for one CLI command: its limits, offline unless a gateway is given.
+func cliService(limits: DecodeLimits = DecodeLimits(), budget: TokenBudget = TokenBudget()) -> ProfileService {
+    var config = ServiceConfig()
+    config.limits = limits
+    config.cacheBytes = 0
+    config.budget = budget
+    return ProfileService(config: config)
+}
+
+/// Runs a service method from the CLI, turning its error into a message for the user.
+func runCLI<M: ServiceMethod>(_ service: ProfileService, _ method: M.Type, _ request: M.Request) async throws -> M.Response {
+    do {
+        return try await service.run(method, request)
+    } catch {
+        throw CLIError(description: error.message)
+    }
+}
+
+/// An error for the terminal: printed as `Error: …` with a non-zero status.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
 }
 
 extension SampleTypeSelector {

@@ -37,11 +37,13 @@ extension Profile {
                 throw .malformedProtobuf("\(raw.count) bytes do not parse as a perftools.profiles.Profile message: \(error.reason)")
             }
             if !samples.needsFallback {
+                // protobuf-c gets what the samples left of the budget.
+                let arenaBytes = max(0, limits.maxDecodeMemoryBytes - samples.heldBytes)
                 let rest = samples.rest
                 samples.rest = []
                 let result: Result<Profile, PprofError> = rest.withUnsafeBytes { restBytes in
                     Result { () throws(PprofError) -> Profile in
-                        try withProtobufC(restBytes, reportedSize: raw.count, limits: limits) { message throws(PprofError) in
+                        try withProtobufC(restBytes, reportedSize: raw.count, limits: limits, arenaBytes: arenaBytes) { message throws(PprofError) in
                             var converter = Converter(message)
                             return try converter.convert(handDecoded: &samples)
                         }
@@ -57,13 +59,14 @@ extension Profile {
     }
 
     /// Runs protobuf-c on `raw` and hands the decoded message to `body`; the arena lives until it returns.
+    /// The arena may take `arenaBytes` (by default the whole decode-memory limit).
     private static func withProtobufC(
-        _ raw: UnsafeRawBufferPointer, reportedSize: Int, limits: DecodeLimits,
+        _ raw: UnsafeRawBufferPointer, reportedSize: Int, limits: DecodeLimits, arenaBytes: Int? = nil,
         _ body: (Perftools__Profiles__Profile) throws(PprofError) -> Profile
     ) throws(PprofError) -> Profile {
         var empty: UInt8 = 0
         let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? withUnsafeMutablePointer(to: &empty) { UnsafePointer($0) }
-        var decoded = CPprofShim_decode(base, raw.count, limits.maxDecodeMemoryBytes)
+        var decoded = CPprofShim_decode(base, raw.count, max(0, arenaBytes ?? limits.maxDecodeMemoryBytes))
         defer { CPprofShim_free(&decoded) }
         guard let message = decoded.profile else {
             if decoded.limitExceeded != 0 { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
@@ -184,7 +187,30 @@ private struct Converter {
         } else {
             try convertSamples(into: &profile, locationIDs: locationIDs)
         }
+        try Self.checkValueSums(profile)
         return profile
+    }
+
+    /// Refuses a profile whose values of one sample type add up to more than Int64 holds, in magnitude:
+    /// then no total, subtree or filtered sum over them can overflow later.
+    private static func checkValueSums(_ profile: Profile) throws(PprofError) {
+        let n = profile.sampleTypes.count
+        guard n > 0 else { return }
+        // Magnitudes add up in UInt64, saturating: past Int64.max is past it for good.
+        var sums = [UInt64](repeating: 0, count: n)
+        profile.sampleValues.withUnsafeBufferPointer { values in
+            sums.withUnsafeMutableBufferPointer { sums in
+                var t = 0
+                for v in values {
+                    let (sum, overflow) = sums[t].addingReportingOverflow(v.magnitude)
+                    sums[t] = overflow ? .max : sum
+                    t = t + 1 == n ? 0 : t + 1
+                }
+            }
+        }
+        if let t = sums.firstIndex(where: { $0 > UInt64(Int64.max) }) {
+            throw .valueSumOverflow(sampleType: profile.sampleTypes[t].description)
+        }
     }
 
     /// Checks and resolves hand-decoded samples: value counts, location ids to dense indexes, label strings.
@@ -193,8 +219,11 @@ private struct Converter {
         if typeCount == 0 && s.sampleCount > 0 {
             throw .invalid(field: "sample_type", reason: "missing sample type information for \(s.sampleCount) samples")
         }
-        for (i, n) in s.valueCounts.enumerated() where Int(n) != typeCount {
-            throw .invalid(field: "sample[\(i)].value", reason: "sample has \(n) values but the profile has \(typeCount) sample types")
+        // Errors are reported as the protobuf-c path finds them: the first sample with a wrong value count or
+        // a missing location, the value count first within one sample.
+        let badValues = s.valueCounts.firstIndex { Int($0) != typeCount }
+        func valueCountError(_ i: Int) -> PprofError {
+            .invalid(field: "sample[\(i)].value", reason: "sample has \(s.valueCounts[i]) values but the profile has \(typeCount) sample types")
         }
         let locationCount = UInt32(profile.locations.count)
         let sequential = locationIDs.isSequential
@@ -216,9 +245,12 @@ private struct Converter {
             }
         }
         if let failure {
+            // Stacks are numbered by first use, so the first bad one is first used before any other.
             let (sample, j) = Self.firstSample(using: failure.position, offsets: s.stackOffsets, sets: s.sampleStacks)
+            if let badValues, badValues <= sample { throw valueCountError(badValues) }
             throw .invalid(field: "sample[\(sample)].location_id[\(j)]", reason: "location id \(failure.id) does not exist")
         }
+        if let badValues { throw valueCountError(badValues) }
         try remapLabels(&s.labels, setOffsets: s.labelSetOffsets, sampleSets: s.sampleLabelSets)
         profile.sampleStacks = s.sampleStacks
         profile.sampleLabelSets = s.sampleLabelSets

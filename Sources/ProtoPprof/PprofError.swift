@@ -13,6 +13,9 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
     case decodeMemoryLimit(limit: Int)
     /// The protobuf decoded, but the profile breaks one of pprof's rules.
     case invalid(field: String, reason: String)
+    /// The values of one sample type (`type/unit`) add up to more than Int64 holds, counted in magnitude:
+    /// totals and subtree sums over them would overflow.
+    case valueSumOverflow(sampleType: String)
 
     public var description: String {
         switch self {
@@ -28,13 +31,15 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
             return "decoding the profile needs more than \(limit) bytes of memory (limit maxDecodeMemoryBytes)"
         case .invalid(let field, let reason):
             return "invalid profile: \(field): \(reason)"
+        case .valueSumOverflow(let sampleType):
+            return "invalid profile: the values of sample type \(sampleType) add up to more than 2^63-1 in magnitude, so their totals would overflow"
         }
     }
 
     /// A short machine-readable kind for error payloads.
     public var kind: String {
         switch self {
-        case .empty, .corruptGzip, .malformedProtobuf, .invalid: return "bad_profile"
+        case .empty, .corruptGzip, .malformedProtobuf, .invalid, .valueSumOverflow: return "bad_profile"
         case .inflatedSizeLimit, .decodeMemoryLimit: return "limit_exceeded"
         }
     }
@@ -50,16 +55,28 @@ public enum SampleDecoding: Sendable, Equatable {
 
 /// Limits applied while reading a profile. The defaults serve profiles of a whole fleet-hour.
 public struct DecodeLimits: Sendable, Equatable {
-    /// Largest inflated (raw protobuf) size accepted. Default 512 MiB.
-    public var maxInflatedBytes: Int
-    /// Largest amount of memory the protobuf decoder may allocate. Default 4 GiB.
+    /// The largest `maxInflatedBytes` there is: 2 GiB - 1 (`Int32.max`). The decoded profile indexes its
+    /// arrays with 32-bit offsets, and each of those arrays has fewer elements than the inflated profile has
+    /// bytes, so no offset can wrap below this size.
+    public static let maxInflatedBytesCeiling = Int(Int32.max)
+
+    /// Largest inflated (raw protobuf) size accepted. Default 512 MiB; a larger value is clamped to
+    /// `maxInflatedBytesCeiling`.
+    public var maxInflatedBytes: Int {
+        get { inflatedBytes }
+        set { inflatedBytes = min(newValue, Self.maxInflatedBytesCeiling) }
+    }
+    private var inflatedBytes: Int
+    /// Largest amount of memory decoding may take: the hand-written sample decoder's upper bound and
+    /// protobuf-c's arena together. Default 4 GiB.
     public var maxDecodeMemoryBytes: Int
 
     /// Which sample decoder to use; both give the same profile.
     public var sampleDecoding: SampleDecoding
 
+    /// `maxInflatedBytes` above `maxInflatedBytesCeiling` is clamped to it.
     public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten) {
-        self.maxInflatedBytes = maxInflatedBytes
+        self.inflatedBytes = min(maxInflatedBytes, Self.maxInflatedBytesCeiling)
         self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
         self.sampleDecoding = sampleDecoding
     }

@@ -25,6 +25,23 @@ public struct Mapping: Sendable, Hashable {
     public var hasFilenames: Bool
     public var hasLineNumbers: Bool
     public var hasInlineFrames: Bool
+
+    public init(
+        id: UInt64, memoryStart: UInt64 = 0, memoryLimit: UInt64 = 0, fileOffset: UInt64 = 0, filename: Int32,
+        buildID: Int32 = 0, hasFunctions: Bool = false, hasFilenames: Bool = false, hasLineNumbers: Bool = false,
+        hasInlineFrames: Bool = false
+    ) {
+        self.id = id
+        self.memoryStart = memoryStart
+        self.memoryLimit = memoryLimit
+        self.fileOffset = fileOffset
+        self.filename = filename
+        self.buildID = buildID
+        self.hasFunctions = hasFunctions
+        self.hasFilenames = hasFilenames
+        self.hasLineNumbers = hasLineNumbers
+        self.hasInlineFrames = hasInlineFrames
+    }
 }
 
 /// A function; names are indexes into `Profile.strings`.
@@ -34,6 +51,14 @@ public struct Function: Sendable, Hashable {
     public var systemName: Int32
     public var filename: Int32
     public var startLine: Int64
+
+    public init(id: UInt64, name: Int32, systemName: Int32 = 0, filename: Int32 = 0, startLine: Int64 = 0) {
+        self.id = id
+        self.name = name
+        self.systemName = systemName
+        self.filename = filename
+        self.startLine = startLine
+    }
 }
 
 /// One frame of a location: a function (dense index into `Profile.functions`) and a source position.
@@ -41,6 +66,12 @@ public struct Line: Sendable, Hashable {
     public var function: Int32
     public var line: Int64
     public var column: Int64
+
+    public init(function: Int32, line: Int64 = 0, column: Int64 = 0) {
+        self.function = function
+        self.line = line
+        self.column = column
+    }
 }
 
 /// A program location. Its lines are `Profile.lines[firstLine ..< firstLine + lineCount]`;
@@ -54,6 +85,15 @@ public struct Location: Sendable, Hashable {
     public var lineCount: Int32
     public var isFolded: Bool
 
+    public init(id: UInt64, mapping: Int32 = -1, address: UInt64 = 0, firstLine: Int32, lineCount: Int32, isFolded: Bool = false) {
+        self.id = id
+        self.mapping = mapping
+        self.address = address
+        self.firstLine = firstLine
+        self.lineCount = lineCount
+        self.isFolded = isFolded
+    }
+
     public var lineRange: Range<Int> { Int(firstLine) ..< Int(firstLine) + Int(lineCount) }
 }
 
@@ -63,6 +103,13 @@ public struct Label: Sendable, Hashable {
     public var str: Int32
     public var num: Int64
     public var numUnit: Int32
+
+    public init(key: Int32, str: Int32 = 0, num: Int64 = 0, numUnit: Int32 = 0) {
+        self.key = key
+        self.str = str
+        self.num = num
+        self.numUnit = numUnit
+    }
 }
 
 /// A decoded, validated pprof profile with ids resolved to dense indexes and strings interned:

@@ -25,6 +25,16 @@ struct SampleDecoder {
     var labels: [Label] = []
     /// A location id did not fit in 32 bits: the caller falls back to protobuf-c for the samples.
     var needsFallback = false
+    /// The upper bound of the bytes decoding could write, checked against the limit before writing.
+    private(set) var memoryBoundBytes = 0
+
+    /// The bytes the decoded arrays hold (their untouched capacity costs nothing).
+    var heldBytes: Int {
+        rest.count + stackLocations.count * MemoryLayout<Int32>.stride + values.count * MemoryLayout<Int64>.stride
+            + labels.count * MemoryLayout<Label>.stride
+            + (sampleStacks.count + sampleLabelSets.count + valueCounts.count + stackOffsets.count + labelSetOffsets.count)
+            * MemoryLayout<Int32>.stride
+    }
 
     /// A decoder holding nothing, to release the arrays of one that was consumed.
     static var empty: SampleDecoder { SampleDecoder() }
@@ -46,8 +56,7 @@ struct SampleDecoder {
         var i = 0
         while i < bytes.count {
             let fieldStart = i
-            let tag = try Self.varint(bytes, &i)
-            let (field, wire) = (tag >> 3, Int(tag & 7))
+            let (field, wire) = try Self.tag(bytes, &i)
             try Self.skip(bytes, &i, wire: wire)
             if field == 2 && wire == 2 {
                 samples += 1
@@ -58,8 +67,9 @@ struct SampleDecoder {
         }
         // At most this much is written (distinct stacks usually need far less): the decode-memory limit
         // applies to it as to protobuf-c.
-        let needed = restBytes + samples * 24 + sampleBytes * 4
+        let needed = Self.memoryBound(samples: samples, sampleBytes: sampleBytes, restBytes: restBytes)
         if needed > maxMemory { throw Failure(reason: "needs \(needed) bytes", memoryLimit: true) }
+        memoryBoundBytes = needed
 
         // Pass 2: decode through raw pointers into arrays allocated once. The upper bounds (each id or value
         // takes at least one byte, each label at least two) are virtual memory: pages never written are never
@@ -78,8 +88,7 @@ struct SampleDecoder {
                         var i = 0
                         while i < bytes.count {
                             let fieldStart = i
-                            let tag = try Self.varint(bytes, &i)
-                            let (field, wire) = (tag >> 3, Int(tag & 7))
+                            let (field, wire) = try Self.tag(bytes, &i)
                             if field == 2 && wire == 2 {
                                 let length = try Self.length(bytes, &i)
                                 try Self.decodeSample(UnsafeBufferPointer(rebasing: bytes[i ..< i + length]), into: &out)
@@ -108,6 +117,31 @@ struct SampleDecoder {
         self.labelSetOffsets = out.labelSetOffsets
         self.valueCounts = out.valueCounts
         self.needsFallback = out.fallback
+    }
+
+    /// An upper bound of the bytes pass 2 writes, from what pass 1 counted.
+    ///
+    /// Each byte of a sample message yields at most one of: a location id (a varint takes at least one byte),
+    /// a value (likewise), or half a label (a label field takes at least two bytes, tag and length). A cached
+    /// stack or label set written out again stands for bytes that were skipped, not decoded, so it adds
+    /// nothing. Per sample come its entries in the per-sample arrays and, when its stack and label set are
+    /// both new, their offsets and their entries in the two content tables and the two byte caches: an
+    /// appended array touches twice its count while it grows (old and new buffer); a table's slots are at
+    /// most four per entry, six while it grows. Equal stacks and label sets are taken back, so the arrays
+    /// never hold more than this either.
+    static func memoryBound(samples: Int, sampleBytes: Int, restBytes: Int) -> Int {
+        let int32 = MemoryLayout<Int32>.stride
+        let perByte = max(MemoryLayout<Int32>.stride, MemoryLayout<Int64>.stride, (MemoryLayout<Label>.stride + 1) / 2)
+        let tableEntry = 2 * MemoryLayout<UInt64>.stride + 6 * int32
+        let cacheEntry = 2 * (MemoryLayout<UnsafePointer<UInt8>>.stride + MemoryLayout<Int>.stride + int32) + tableEntry
+        let perSample = 3 * int32 + 2 * int32 + 2 * tableEntry + 2 * cacheEntry
+        // Tables start with at least 128 slots (256 while growing) and the arrays with one element.
+        let fixed = 4 * 256 * int32 + 2 * perByte
+        let (a, o1) = sampleBytes.multipliedReportingOverflow(by: perByte)
+        let (b, o2) = samples.multipliedReportingOverflow(by: perSample)
+        let (c, o3) = a.addingReportingOverflow(b)
+        let (d, o4) = c.addingReportingOverflow(restBytes + fixed)
+        return o1 || o2 || o3 || o4 ? Int.max : d
     }
 
     /// Where pass 2 writes; counts are the number of elements written so far.
@@ -141,6 +175,9 @@ struct SampleDecoder {
             sampleStacks.reserveCapacity(expectedSamples)
             sampleLabelSets.reserveCapacity(expectedSamples)
             valueCounts.reserveCapacity(expectedSamples)
+            // Virtual until written: one entry per new stack or set at most, and never a copy on growth.
+            stackOffsets.reserveCapacity(expectedSamples + 1)
+            labelSetOffsets.reserveCapacity(expectedSamples + 2)
             stackTable = SequenceTable(expected: max(64, expectedSamples / 8))
             labelSetTable = SequenceTable(expected: 64)
             stackBytes = ByteCache(expected: max(64, expectedSamples / 8))
@@ -224,80 +261,87 @@ struct SampleDecoder {
         let valueStart = out.valueCount
         let locationStart = out.locationCount
         let labelStart = out.labelCount
+        // Location fields seen, the stack their first field's bytes are cached as (skipped, not written), and
+        // the cache entry to fill when the whole stack came from that one field.
         var locationFields = 0
-        var cached: Int32? = nil
-        var byteEntry = -1
-        var labelRuns = 0
+        var cachedStack: Int32? = nil
+        var stackEntry = -1
+        // The same for labels, by the bytes of the run of canonically tagged label fields that starts the
+        // sample's labels: an entry stands for a whole label set only when no other label field follows.
+        var labelFields = 0
         var cachedLabels: Int32? = nil
-        var labelByteEntry = -1
-        var previousWasLabel = false
+        var labelEntry = -1
+        var labelRunFields = 0
         var i = 0
         while i < m.count {
             let fieldStart = i
-            let tag = try varint(m, &i)
-            let (field, wire) = (tag >> 3, Int(tag & 7))
-            let isLabel = field == 3 && wire == 2
-            defer { previousWasLabel = isLabel }
-            if isLabel && i == fieldStart + 1 && !previousWasLabel {
-                // The start of a run of label fields: look the whole run up by its bytes.
-                labelRuns += 1
+            let (field, wire) = try tag(m, &i)
+            switch field {
+            case 1:  // location_id: packed or not, possibly split over several fields
+                locationFields += 1
+                // A stack continued by another field: write out the cached part before adding to it.
+                if let stack = cachedStack {
+                    out.rewrite(stack: stack)
+                    cachedStack = nil
+                }
+                switch wire {
+                case 2:
+                    let count = try length(m, &i)
+                    let end = i + count
+                    if locationFields == 1 && count > 0 {
+                        switch out.stackBytes.look(up: m.baseAddress! + i, count: count) {
+                        case .known(let stack):
+                            cachedStack = stack
+                            i = end
+                            continue
+                        case .unrecorded(let entry): stackEntry = entry
+                        }
+                    }
+                    while i < end { out.location(try varint(m, &i)) }
+                    if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].location_id: packed field overruns") }
+                case 0: out.location(try varint(m, &i))
+                default: throw wrongWireType(wire, field: "location_id", sample: out.sampleStacks.count)
+                }
+            case 2:  // value: packed or not
+                switch wire {
+                case 2:
+                    let count = try length(m, &i)
+                    let end = i + count
+                    while i < end { out.value(try varint(m, &i)) }
+                    if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].value: packed field overruns") }
+                case 0: out.value(try varint(m, &i))
+                default: throw wrongWireType(wire, field: "value", sample: out.sampleStacks.count)
+                }
+            case 3:  // label: one message per field
+                guard wire == 2 else { throw wrongWireType(wire, field: "label", sample: out.sampleStacks.count) }
+                // A label after a cached run: write the cached set out before adding to it.
                 if let set = cachedLabels {
                     out.rewrite(labelSet: set)
                     cachedLabels = nil
                 }
-                if labelRuns == 1 {
+                if labelFields == 0 && i == fieldStart + 1 {
+                    // The sample's first label field, canonically tagged: look up the run of canonical label
+                    // fields it starts by its bytes.
                     var end = fieldStart
+                    var runFields = 0
                     while end < m.count && m[end] == 0x1A {
                         var j = end + 1
                         let n = try length(m, &j)
                         end = j + n
+                        runFields += 1
                     }
-                    let p = m.baseAddress! + fieldStart
-                    switch out.labelBytes.look(up: p, count: end - fieldStart) {
+                    switch out.labelBytes.look(up: m.baseAddress! + fieldStart, count: end - fieldStart) {
                     case .known(let set):
                         cachedLabels = set
+                        labelFields = runFields
                         i = end
                         continue
-                    case .pending: break
-                    case .new(let entry): labelByteEntry = entry
+                    case .unrecorded(let entry):
+                        labelEntry = entry
+                        labelRunFields = runFields
                     }
                 }
-            }
-            if field == 1 {
-                locationFields += 1
-                // A stack split over several fields: write out the cached part before adding to it.
-                if let stack = cached {
-                    out.rewrite(stack: stack)
-                    cached = nil
-                }
-            }
-            switch (field, wire) {
-            case (1, 2):  // packed location ids
-                let count = try length(m, &i)
-                let end = i + count
-                if locationFields == 1 && count > 0 {
-                    let p = m.baseAddress! + i
-                    switch out.stackBytes.look(up: p, count: count) {
-                    case .known(let stack):
-                        cached = stack
-                        i = end
-                        continue
-                    case .pending: break
-                    case .new(let entry): byteEntry = entry
-                    }
-                }
-                while i < end { out.location(try varint(m, &i)) }
-                if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].location_id: packed field overruns") }
-            case (1, 0):
-                out.location(try varint(m, &i))
-            case (2, 2):  // packed values
-                let count = try length(m, &i)
-                let end = i + count
-                while i < end { out.value(try varint(m, &i)) }
-                if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].value: packed field overruns") }
-            case (2, 0):
-                out.value(try varint(m, &i))
-            case (3, 2):
+                labelFields += 1
                 let count = try length(m, &i)
                 out.labels[out.labelCount] = try label(UnsafeBufferPointer(rebasing: m[i ..< i + count]))
                 out.labelCount += 1
@@ -306,22 +350,27 @@ struct SampleDecoder {
                 try skip(m, &i, wire: wire)
             }
         }
-        if let stack = cached {
+        if let stack = cachedStack {
             out.sampleStacks.append(stack)
         } else {
             let stack = out.internStack(from: locationStart)
             // The byte entry stands for the whole stack only when the stack came in that one field.
-            if byteEntry >= 0 && locationFields == 1 { out.stackBytes.ids[byteEntry] = stack }
+            if stackEntry >= 0 && locationFields == 1 { out.stackBytes.ids[stackEntry] = stack }
             out.sampleStacks.append(stack)
         }
         if let set = cachedLabels {
             out.sampleLabelSets.append(set)
         } else {
             let set = out.internLabelSet(from: labelStart)
-            if labelByteEntry >= 0 && labelRuns == 1 { out.labelBytes.ids[labelByteEntry] = set }
+            // The byte entry stands for the whole set only when every label field of the sample was in the run.
+            if labelEntry >= 0 && labelFields == labelRunFields { out.labelBytes.ids[labelEntry] = set }
             out.sampleLabelSets.append(set)
         }
         out.valueCounts.append(Int32(truncatingIfNeeded: out.valueCount - valueStart))
+    }
+
+    private static func wrongWireType(_ wire: Int, field: String, sample: Int) -> Failure {
+        Failure(reason: "sample[\(sample)].\(field): wire type \(wire) does not fit the field")
     }
 
     /// Ids by the raw bytes they were decoded from, pointing into the input (alive while decoding).
@@ -329,10 +378,9 @@ struct SampleDecoder {
         enum Lookup {
             /// These bytes were decoded before, to this id.
             case known(Int32)
-            /// Seen before, but their id was never recorded (the sample continued with more fields).
-            case pending
-            /// First time: record the id at this entry once known.
-            case new(Int)
+            /// New, or seen only in samples that continued with more fields: the caller records the id at
+            /// this entry when the bytes turn out to stand for the whole stack or label set.
+            case unrecorded(Int)
         }
 
         private var table: SequenceTable
@@ -353,10 +401,10 @@ struct SampleDecoder {
                 starts.append(p)
                 lengths.append(n)
                 ids.append(-1)
-                return .new(ids.count - 1)
+                return .unrecorded(ids.count - 1)
             }
             let id = ids[Int(entry)]
-            return id >= 0 ? .known(id) : .pending
+            return id >= 0 ? .known(id) : .unrecorded(Int(entry))
         }
     }
 
@@ -388,12 +436,12 @@ struct SampleDecoder {
             return signed >= 0 && signed <= Int64(Int32.max) ? Int32(signed) : -1
         }
         while i < m.count {
-            let tag = try varint(m, &i)
-            let (field, wire) = (tag >> 3, Int(tag & 7))
-            guard wire == 0 else {
+            let (field, wire) = try tag(m, &i)
+            guard (1 ... 4).contains(field) else {
                 try skip(m, &i, wire: wire)
                 continue
             }
+            guard wire == 0 else { throw Failure(reason: "label field \(field): wire type \(wire) does not fit the field") }
             let v = try varint(m, &i)
             switch field {
             case 1: l.key = index(v)
@@ -421,10 +469,26 @@ struct SampleDecoder {
         throw Failure(reason: "truncated varint at byte \(i)")
     }
 
+    /// A field's tag, read as protobuf-c reads it so that both decoders accept the same bytes: at most five
+    /// bytes, and a one-byte tag must not name field 0 (a longer one may: protobuf-c keeps it as unknown).
+    @inline(__always)
+    static func tag(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(Failure) -> (field: UInt64, wire: Int) {
+        let start = i
+        if b[i] & 0xF8 == 0 { throw Failure(reason: "field number 0 at byte \(start)") }
+        let t = try varint(b, &i)
+        if i - start > 5 { throw Failure(reason: "tag longer than 5 bytes at byte \(start)") }
+        return (t >> 3, Int(t & 7))
+    }
+
+    /// A length prefix, as protobuf-c reads it: at most five bytes, below 2^31, within the message.
     @inline(__always)
     static func length(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(Failure) -> Int {
+        let start = i
         let n = try varint(b, &i)
-        guard n <= UInt64(b.count - i) else { throw Failure(reason: "length \(n) at byte \(i) runs past the end") }
+        if i - start > 5 { throw Failure(reason: "length prefix longer than 5 bytes at byte \(start)") }
+        guard n <= UInt64(Int32.max), n <= UInt64(b.count - i) else {
+            throw Failure(reason: "length \(n) at byte \(i) runs past the end")
+        }
         return Int(n)
     }
 

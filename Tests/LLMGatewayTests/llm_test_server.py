@@ -22,7 +22,8 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   429-once=KEY   answer 429 (Retry-After: 1) the first time KEY is seen, then normally
   500-once=KEY   answer 500 the first time KEY is seen, then normally
   slow500=MS     wait MS milliseconds, then answer 500 (a retryable failure that takes time)
-GET /v1/models lists the models (openai mode's health check).
+GET /v1/models lists the models (openai mode's health check). GET /__test/requests answers {"count": N}: how many
+other requests arrived (tests use it to prove that a refused request never reached the model).
 With --legacy it serves only the LLM app's older /openai/v1/... routes (404 on /llm/v1/...).
 Replies echo the last user message: "echo: <text>" (with --reply TEXT: always TEXT); streamed in word-sized chunks with a random "p"
 padding field (as the LLM app adds), keep-alive comments and CRLF line endings when --crlf is given.
@@ -39,6 +40,7 @@ TOKEN = "test-token"
 LEGACY = False
 SEEN = set()
 SEEN_LOCK = threading.Lock()
+COUNT = 0
 CRLF = False
 REPLY = None
 ROUTES = (
@@ -71,7 +73,17 @@ class Handler(BaseHTTPRequestHandler):
         self._json(401, {"error": {"message": f"invalid credential: {auth}", "type": "invalid_request_error"}})
         return False
 
+    def _count(self):
+        global COUNT
+        with SEEN_LOCK:
+            COUNT += 1
+
     def do_GET(self):
+        if self.path == "/__test/requests":
+            with SEEN_LOCK:
+                self._json(200, {"count": COUNT})
+            return
+        self._count()
         if self.path == "/v1/models":
             if not self._authorized():
                 return
@@ -87,6 +99,7 @@ class Handler(BaseHTTPRequestHandler):
         self._json(404, {"error": {"message": "not found"}})
 
     def do_POST(self):
+        self._count()
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
         if self.path not in ROUTES or (LEGACY and "/resources/llm/" in self.path):

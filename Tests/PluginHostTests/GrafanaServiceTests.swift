@@ -146,14 +146,16 @@ import Testing
     /// The secret sits where the gateway really reads it (`decryptedSecureJsonData.llmApiKey`), aimed at an LLM
     /// server that refuses it and echoes it back in its 401 body, and every path that can answer is walked:
     /// health, explanations (direct, through callResource, follow-up, diff), decode errors, bad params,
-    /// unknown methods, with trace logging.
+    /// unknown methods, with trace logging. The same secret is the Pyroscope data source's token, refused and
+    /// echoed back by the Pyroscope test server: health, every method with a `{pyroscope}` source, listings.
     @Test func secretsNeverLeave() throws {
         let llm = try LLMTestServer(token: "another-token")
+        let pyroscope = try PyroscopeTestServer(["--token", "another-token"])
         let context: [String: Any] = [
             "orgId": 1,
             "appInstanceSettings": [
-                "jsonData": ["llmMode": "openai", "llmURL": llm.baseURL],
-                "decryptedSecureJsonData": ["llmApiKey": Self.secret],
+                "jsonData": ["llmMode": "openai", "llmURL": llm.baseURL, "pyroscopeURL": pyroscope.baseURL],
+                "decryptedSecureJsonData": ["llmApiKey": Self.secret, "pyroscopeToken": Self.secret],
             ],
         ]
         let rpc = try RPCProcess(arguments: ["--log-level", "trace"])
@@ -172,6 +174,11 @@ import Testing
         let conversation = (first?["result"] as? [String: Any])?["conversationId"] as? String ?? "none"
         #expect((first?["result"] as? [String: Any])?["source"] as? String == "offline")
         rpc.request(11, "explain.followUp", ["pluginContext": context, "conversationId": conversation, "question": "why is it slow?"])
+        let query: [String: Any] = ["profileTypeID": "process_cpu:cpu:nanoseconds:cpu:nanoseconds", "from": 1_767_225_600_000, "to": 1_767_229_200_000]
+        rpc.request(12, "profile.top", ["pluginContext": context, "profile": ["pyroscope": query]])
+        rpc.request(13, "flamegraph.explainDiff", ["pluginContext": context, "comparison": ["pyroscope": query], "vs": "yesterday"])
+        rpc.request(14, "pyroscope.labelNames", ["pluginContext": context])
+        rpc.request(15, "queryData", ["pluginContext": context, "queries": [["refId": "A", "json": ["pyroscope": query]]]])
         rpc.closeInput()
         let output = rpc.remainingLines().joined(separator: "\n")
         #expect(rpc.waitForExit() == 0)
@@ -180,5 +187,7 @@ import Testing
         // The refusal was real: the fallback says the gateway refused the credential.
         #expect(output.contains("unauthorized"))
         #expect(output.contains("\"id\":11"))
+        #expect(output.contains("Pyroscope refused the credential: invalid credential: Bearer <redacted>"))
+        #expect(output.contains("\"id\":15"))
     }
 }

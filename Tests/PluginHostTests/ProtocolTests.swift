@@ -149,6 +149,9 @@ import Testing
 
     @Test func sigtermFinishesRequestsInFlight() throws {
         let rpc = try RPCProcess()
+        // Serving first (a loaded machine can take longer than the sleep below to start a process).
+        rpc.request(0, "initialize")
+        #expect(rpc.response(id: 0)?["result"] != nil)
         rpc.request(1, "debug.sleep", ["ms": 500])
         Thread.sleep(forTimeInterval: 0.2)
         rpc.process.terminate()
@@ -251,5 +254,36 @@ import Testing
         for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil) }
         #expect(rpc.waitForExit() == 0)
         #expect(rpc.stderr.contains("serving JSON-RPC on stdio"))
+    }
+}
+
+/// The host goes away: it closes its end of our stdout. SIGPIPE used to kill serve (status -13, nothing
+/// logged); now the failed write is logged once, the work in flight is cancelled, and serve exits 0.
+@Suite struct HostGoneTests {
+    @Test func aHostThatClosesStdoutEndsServeCleanly() throws {
+        let process = Process()
+        process.executableURL = Fixtures.executable
+        process.arguments = ["serve", "--test-methods"]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        try output.fileHandleForReading.close()  // the host stops listening
+        let line = Data(#"{"jsonrpc":"2.0","id":1,"method":"debug.sleep","params":{"ms":50}}"#.utf8 + [0x0A])
+        input.fileHandleForWriting.write(line)
+        input.fileHandleForWriting.write(Data(#"{"jsonrpc":"2.0","id":2,"method":"debug.sleep","params":{"ms":30000}}"#.utf8 + [0x0A]))
+        let started = Date()
+        while process.isRunning && Date().timeIntervalSince(started) < 10 { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!process.isRunning, "serve kept running after its stdout was closed")
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("EPIPE"), "\(log)")
+        #expect(Date().timeIntervalSince(started) < 5)
     }
 }

@@ -47,8 +47,8 @@ import Testing
         FileManager.default.createFile(atPath: base + ".requests.jsonl", contents: Data(), attributes: [.posixPermissions: 0o644])
         let context: [String: Any] = [
             "appInstanceSettings": [
-                "jsonData": ["llmURL": "http://127.0.0.1:9", "llmMode": "openai"],
-                "decryptedSecureJsonData": ["llmApiKey": secret, "other": secret + "-2"],
+                "jsonData": ["llmURL": "http://127.0.0.1:9", "llmMode": "openai", "pyroscopeURL": "http://127.0.0.1:9", "pyroscopeUser": "u"],
+                "decryptedSecureJsonData": ["llmApiKey": secret, "other": secret + "-2", "pyroscopePassword": secret + "-3"],
             ]
         ]
         let lines: [[String: Any]] = [
@@ -56,6 +56,9 @@ import Testing
             ["jsonrpc": "2.0", "id": 2, "method": "callResource", "params": [
                 "pluginContext": context, "path": "/nope", "method": "GET",
                 "headers": ["Authorization": ["Bearer " + secret], "X-Grafana-Org-Id": ["1"]],
+            ]],
+            ["jsonrpc": "2.0", "id": 3, "method": "profile.top", "params": [
+                "pluginContext": context, "profile": ["pyroscope": ["profileTypeID": "process_cpu:cpu:nanoseconds:cpu:nanoseconds"]],
             ]],
         ]
         var input = Data()
@@ -70,13 +73,14 @@ import Testing
         for suffix in [".requests.jsonl", ".responses.jsonl"] {
             let text = try String(contentsOfFile: base + suffix, encoding: .utf8)
             #expect(!text.contains(secret), "\(suffix) holds the secret")
+            #expect(!text.contains(Data("u:\(secret)-3".utf8).base64EncodedString()), "\(suffix) holds the basic credential")
             let mode = try FileManager.default.attributesOfItem(atPath: base + suffix)[.posixPermissions] as? Int
             #expect(mode == 0o600, "\(suffix) has mode \(String(mode ?? 0, radix: 8))")
         }
         let recorded = try String(contentsOfFile: base + ".requests.jsonl", encoding: .utf8)
         #expect(recorded.contains("<redacted>"))
         #expect(recorded.contains("X-Grafana-Org-Id"))
-        #expect(recorded.split(separator: "\n").count == 3)
+        #expect(recorded.split(separator: "\n").count == 4)
         #expect(!r.stderr.contains(secret))
     }
 }

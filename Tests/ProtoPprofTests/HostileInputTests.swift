@@ -88,6 +88,74 @@ import Testing
                 == .decodeMemoryLimit(limit: 64 << 10))
     }
 
+    /// The decoder's up-front bound covers what it writes: 8 bytes per one-byte value, a 24-byte label per
+    /// two-byte label field (it counted 4 per byte, so a small gzip could make it write gigabytes).
+    @Test func decodeMemoryBoundCoversWhatIsWritten() {
+        func profile(sample: [UInt8]) -> [UInt8] {
+            var b = PprofBuilder()
+            b.samples = []
+            var w = ProtobufWriter()
+            w.raw(b.encode())
+            w.bytes(2, sample)
+            return w.bytes
+        }
+        var values = ProtobufWriter()
+        values.packed(1, [1])
+        values.packed(2, [UInt64](repeating: 1, count: 200_000))  // 200 KB, 1.6 MB of values
+        var labels = ProtobufWriter()
+        labels.packed(1, [1])
+        labels.packed(2, [1])
+        for _ in 0 ..< 100_000 { labels.raw([0x1A, 0x00]) }  // 200 KB, 2.4 MB of labels
+        let limit = 1_200_000
+        for decoding in [SampleDecoding.handWritten, .protobufC] {
+            for bytes in [profile(sample: values.bytes), profile(sample: labels.bytes)] {
+                #expect(
+                    decodeError(bytes, limits: DecodeLimits(maxDecodeMemoryBytes: limit, sampleDecoding: decoding))
+                        == .decodeMemoryLimit(limit: limit))
+            }
+            let p = try? Profile.decode(profile(sample: labels.bytes), limits: DecodeLimits(maxDecodeMemoryBytes: 16 << 20, sampleDecoding: decoding))
+            #expect(p?.labels(ofSample: 0).count == 100_000)
+        }
+    }
+
+    /// Offsets in the decoded profile are 32-bit: no profile of 2 GiB or more is read, whatever was asked.
+    @Test func maxInflatedBytesStaysBelow2GiB() {
+        #expect(DecodeLimits.maxInflatedBytesCeiling == Int(Int32.max))
+        #expect(DecodeLimits(maxInflatedBytes: 4 << 30).maxInflatedBytes == DecodeLimits.maxInflatedBytesCeiling)
+        var limits = DecodeLimits(maxInflatedBytes: 1 << 30)
+        #expect(limits.maxInflatedBytes == 1 << 30)
+        limits.maxInflatedBytes = .max
+        #expect(limits.maxInflatedBytes == DecodeLimits.maxInflatedBytesCeiling)
+        #expect(limits == DecodeLimits(maxInflatedBytes: Int(Int32.max)))
+    }
+
+    /// Values near Int64's limits: two of 2^62 under one parent would overflow its total later.
+    @Test func valueSumsBeyondInt64AreRefused() {
+        for decoding in [SampleDecoding.handWritten, .protobufC] {
+            let limits = DecodeLimits(sampleDecoding: decoding)
+            var b = PprofBuilder()
+            b.samples = [.init(locationIDs: [2, 1], values: [1 << 62]), .init(locationIDs: [1], values: [1 << 62])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [1 << 62]), .init(locationIDs: [2], values: [-(1 << 62)])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [.min])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [.max - 1]), .init(locationIDs: [2], values: [-1])]
+            #expect(decodeError(b.encode(), limits: limits) == nil)
+
+            // The error names the type whose sum overflows.
+            b.strings += ["samples", "count"]
+            b.sampleTypes = [(6, 7), (1, 2)]
+            b.samples = [.init(locationIDs: [1], values: [1, 1 << 62]), .init(locationIDs: [1], values: [1, 1 << 62])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "cpu/nanoseconds"))
+            b.samples = [.init(locationIDs: [1], values: [1 << 62, 1]), .init(locationIDs: [1], values: [1 << 62, 1])]
+            #expect(decodeError(b.encode(), limits: limits) == .valueSumOverflow(sampleType: "samples/count"))
+        }
+        let error = PprofError.valueSumOverflow(sampleType: "cpu/nanoseconds")
+        #expect(error.description.contains("cpu/nanoseconds"))
+        #expect(error.kind == "bad_profile")
+    }
+
     @Test func locationIDThatDoesNotExist() {
         var b = PprofBuilder()
         b.samples = [.init(locationIDs: [2, 99], values: [1])]

@@ -35,6 +35,15 @@ public final class LLMTestServer: @unchecked Sendable {
         self.port = port
     }
 
+    /// How many requests the server received (other than this question).
+    public func requestCount() throws -> Int {
+        let response = try RawHTTP.request(port: port, "GET /__test/requests HTTP/1.1\r\nHost: 127.0.0.1:\(port)")
+        guard let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any], let count = object["count"] as? Int else {
+            throw NSError(domain: "LLMTestServer", code: 2, userInfo: [NSLocalizedDescriptionKey: "no count from test server"])
+        }
+        return count
+    }
+
     deinit {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }

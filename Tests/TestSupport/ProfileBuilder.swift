@@ -17,6 +17,9 @@ public struct ProtobufWriter {
 
     public mutating func tag(_ field: Int, _ wireType: Int) { varint(UInt64(field << 3 | wireType)) }
 
+    /// Appends bytes as they are: hand-made tags, padded varints, broken fields.
+    public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+
     public mutating func int(_ field: Int, _ value: Int64) {
         tag(field, 0)
         varint(UInt64(bitPattern: value))

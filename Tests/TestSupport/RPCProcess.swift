@@ -12,9 +12,13 @@ public final class RPCProcess: @unchecked Sendable {
     private var stderrData = Data()
     private var stdoutClosed = false
 
-    public init(arguments: [String] = []) throws {
+    /// `environment`: variables laid over the test's own (FLAMEGRAPH_AI_PYROSCOPE_TOKEN, …).
+    public init(arguments: [String] = [], environment: [String: String] = [:]) throws {
         process.executableURL = Fixtures.executable
         process.arguments = ["serve", "--test-methods"] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe

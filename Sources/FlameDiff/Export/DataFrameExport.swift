@@ -1,3 +1,4 @@
+import JSONCore
 import ProtoPprof
 
 /// Grafana's unit id for a pprof unit, as the Pyroscope data source maps them.

@@ -1,3 +1,4 @@
+import JSONCore
 /// Pyroscope's `FlameGraphDiff`: 7-tuples `[leftX, leftTotal, leftSelf, rightX, rightTotal, rightSelf, nameIndex]`
 /// per node, both x columns delta-encoded per level, `total` = left + right, `maxSelf` over both sides,
 /// `leftTicks`, `rightTicks`. Names are interned in Pyroscope's order (depth first, right-most child first).

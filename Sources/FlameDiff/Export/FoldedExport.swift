@@ -1,3 +1,4 @@
+import JSONCore
 /// Folded stacks (`a;b;c value`), one line per call path with a nonzero self value, as Brendan Gregg's
 /// FlameGraph and inferno read them. Paths are written depth first, children sorted by name.
 /// The format has no escaping: a line break inside a name is written as a space.

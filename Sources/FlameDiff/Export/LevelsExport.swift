@@ -1,3 +1,4 @@
+import JSONCore
 /// Pyroscope's flame graph levels (api/querier/v1 `FlameGraph`).
 ///
 /// `names` starts with the virtual root `total` and is interned in Pyroscope's order (depth first,

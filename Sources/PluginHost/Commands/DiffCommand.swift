@@ -1,28 +1,33 @@
 import ArgumentParser
 import FlameDiff
+import ProfileService
 import ProtoPprof
+import PyroscopeClient
 
-enum DiffFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, tsv, levels, dataframe, folded
-}
+extension DiffFormat: ExpressibleByArgument {}
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare a baseline with a comparison: change table, Pyroscope diff levels, Grafana diff frame or folded diff.",
         discussion: """
             Each side may be several profiles; they are merged. By default both sides are compared as shares of
             their own totals (percentage points); --raw compares raw values, --normalize scales the baseline to
-            the comparison's total as pprof's -normalize does.
+            the comparison's total as pprof's -normalize does. With --pyroscope (and no files) the query is the
+            comparison and --vs yesterday|last-week or --vs-query/--vs-from/--vs-to the baseline.
             """)
 
     @Argument(help: "Baseline profile(s).")
-    var baseline: [String]
+    var baseline: [String] = []
 
-    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s).")
+    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s). With --pyroscope: yesterday or last-week, the baseline.")
     var comparison: [String] = []
 
     @OptionGroup var profileOptions: ProfileOptions
+
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    @OptionGroup var pyroscopeBaseline: PyroscopeBaselineOptions
 
     @Flag(help: "Compare raw values instead of shares of each side's total.")
     var raw = false
@@ -30,56 +35,61 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Scale the baseline to the comparison's total (pprof -normalize).")
     var normalize = false
 
-    @Option(help: "table, tsv (every function), levels (Pyroscope FlameGraphDiff), dataframe (Grafana diff) or folded (stack left right).")
+    @Option(help: "table, tsv (every function), levels (Pyroscope FlameGraphDiff), dataframe (Grafana diff), folded (stack left right) or svg (interactive).")
     var format: DiffFormat = .table
 
-    @Option(name: .customLong("max-nodes"), help: "Cut the graph to this many nodes (0: no limit).")
-    var maxNodes: Int = FlameGraph.defaultMaxNodes
+    @OptionGroup var nodes: NodeLimitOption
 
     @Option(name: .short, help: "Rows per table section.")
     var n: Int = 10
 
     func validate() throws {
-        if comparison.isEmpty { throw ValidationError("give the comparison profile(s) with --vs") }
+        let fromPyroscope = try pyroscope.usesPyroscope(file: !baseline.isEmpty)
+        try pyroscopeBaseline.validate(pyroscope: fromPyroscope, vs: comparison, diff: true)
+        if !fromPyroscope && comparison.isEmpty { throw ValidationError("give the comparison profile(s) with --vs") }
         if raw && normalize { throw ValidationError("--raw and --normalize exclude each other") }
-        guard maxNodes >= 0 && maxNodes <= FlameGraph.maxMaxNodes else {
-            throw ValidationError("--max-nodes must be between 0 and \(FlameGraph.maxMaxNodes)")
-        }
     }
 
     var normalization: DiffNormalization { raw ? .raw : normalize ? .normalize : .share }
 
-    func run() throws {
-        let limits = profileOptions.limits
+    func run() async throws {
         var timer = PhaseTimer()
-        let left = try baseline.map { try loadProfile($0, limits: limits).profile }
-        let right = try comparison.map { try loadProfile($0, limits: limits).profile }
-        timer.mark("read+decode")
-        let diff = try DiffTree(
-            baseline: left, comparison: right, options: profileOptions.treeOptions(),
-            functionTotals: format == .table || format == .tsv)
-        timer.mark("diff tree (\(diff.nodeCount) nodes)")
-        defer { timer.mark("graph+export+write") }
+        let service = cliService(limits: profileOptions.limits)
+        var sides: (baseline: [any ProfileSource], comparison: [any ProfileSource]) = (baseline.map(profileOptions.file), comparison.map(profileOptions.file))
+        if baseline.isEmpty {
+            let pair = try pyroscopeBaseline.sides(pyroscope, vs: comparison, now: PyroscopeTime.nowMilliseconds())
+            sides = ([pair.baseline], [pair.comparison])
+        }
+        let request = DiffRequest(
+            baseline: sides.baseline, comparison: sides.comparison, query: try profileOptions.treeOptions(),
+            format: format, normalization: normalization, maxNodes: nodes.maxNodes, limit: n)
+        let result = try await runCLI(service, DiffMethod.self, request)
+        timer.mark("read+decode+diff (\(result.diff.nodeCount) nodes)")
+        defer { timer.mark("export+write") }
         switch format {
         case .table:
-            print(render(ChangeTable(diff, normalization: normalization), sampleType: diff.sampleType, rows: n), terminator: "")
+            if baseline.isEmpty, let b = sides.baseline.first, let c = sides.comparison.first {
+                print("Baseline: \(b.label)\nComparison: \(c.label)")
+            }
+            print(render(result.table!, sampleType: result.diff.sampleType, rows: n), terminator: "")
         case .tsv:
-            let table = ChangeTable(diff, normalization: normalization)
             var out = "function\tbase_self\tcmp_self\tbase_total\tcmp_total\tself_delta\ttotal_delta\tstatus\n"
-            for c in table.rows {
+            for c in result.table!.rows {
                 out += "\(c.name)\t\(c.leftSelf)\t\(c.rightSelf)\t\(c.leftTotal)\t\(c.rightTotal)\t\(c.selfDelta)\t\(c.totalDelta)\t\(c.status.rawValue)\n"
             }
             writeStdout(Array(out.utf8))
         case .levels:
-            var bytes = FlameGraphDiffLevels(DiffFlameGraph(diff: diff, maxNodes: maxNodes, normalization: normalization)).json()
+            var bytes = FlameGraphDiffLevels(result.graph!).json()
             bytes.append(UInt8(ascii: "\n"))
             writeStdout(bytes)
         case .dataframe:
-            var bytes = DataFrameExport.json(DiffFlameGraph(diff: diff, maxNodes: maxNodes, normalization: normalization))
+            var bytes = DataFrameExport.json(result.graph!)
             bytes.append(UInt8(ascii: "\n"))
             writeStdout(bytes)
         case .folded:
-            writeStdout(FoldedExport.bytes(diff.normalized(normalization)))
+            writeStdout(FoldedExport.bytes(result.diff.normalized(normalization)))
+        case .svg:
+            writeStdout(SVGExport.svg(result.graph!))
         }
     }
 }

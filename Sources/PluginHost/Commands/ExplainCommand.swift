@@ -2,8 +2,11 @@ import ArgumentParser
 import Explain
 import FlameDiff
 import Foundation
+import JSONRPC
 import LLMGateway
+import ProfileService
 import ProtoPprof
+import PyroscopeClient
 
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,14 +18,19 @@ struct ExplainCommand: AsyncParsableCommand {
             If the gateway fails, the offline analysis is printed instead.
             """)
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
-    @Option(name: .customLong("sample-type"), help: "Sample type by name or index; default: the profile's default (the first nonzero one if that is empty).")
-    var sampleType: String?
+    @OptionGroup var profileOptions: ProfileOptions
 
-    @Option(name: .customLong("vs"), parsing: .upToNextOption, help: "Comparison profile(s): explain the change from FILE to these.")
+    @Option(
+        name: .customLong("vs"), parsing: .upToNextOption,
+        help: "Comparison profile(s): explain the change from FILE to these. With --pyroscope: yesterday or last-week, the baseline.")
     var comparison: [String] = []
+
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    @OptionGroup var pyroscopeBaseline: PyroscopeBaselineOptions
 
     @OptionGroup(title: "LLM gateway") var gateway: GatewayOptions
 
@@ -35,23 +43,39 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(name: .customLong("answer-tokens"), help: "Tokens kept for the answer.")
     var answerTokens = TokenBudget().answerTokens
 
+    func validate() throws {
+        try pyroscopeBaseline.validate(pyroscope: try pyroscope.usesPyroscope(file: file != nil), vs: comparison, diff: false)
+    }
+
     func run() async throws {
-        let selector = sampleType.map(SampleTypeSelector.init(argument:))
+        let budget = TokenBudget(contextTokens: contextTokens, answerTokens: answerTokens)
+        let service = cliService(limits: profileOptions.limits, budget: budget)
+        let query = try profileOptions.treeOptions()
+        let config = showPrompt ? nil : try gateway.config()
+        let onDelta: @Sendable (String) async -> Void = { text in writeStdout(Array(text.utf8)) }
         let subject: ExplainSubject
         let heading: String
-        if !comparison.isEmpty {
-            let base = try loadProfile(file, limits: DecodeLimits()).profile
-            let cmp = try comparison.map { try loadProfile($0, limits: DecodeLimits()).profile }
-            let diff = try DiffTree(baseline: [base], comparison: cmp, options: TreeOptions(sampleType: selector))
-            subject = .diff(DiffExplanation(diff: diff, catalogue: try Category.catalogue()))
-            heading = "Diff: \(file) → \(comparison.joined(separator: ", ")) (\(diff.sampleType); shares of each side's own total)"
-        } else {
-            let loaded = try loadProfile(file, limits: DecodeLimits())
-            let analysis = try Analysis(profile: loaded.profile, sampleType: selector, catalogue: Category.catalogue())
-            subject = .profile(analysis)
-            heading = "Profile: \(file) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"
+        // Two sides: FILE --vs CMP..., or with Pyroscope the query against --vs PRESET or --vs-query/--vs-from/--vs-to.
+        var sides: (baseline: [any ProfileSource], comparison: [any ProfileSource], names: (String, String))?
+        if let file, !comparison.isEmpty {
+            sides = ([profileOptions.file(file)], comparison.map(profileOptions.file), (file, comparison.joined(separator: ", ")))
+        } else if file == nil, !comparison.isEmpty || pyroscopeBaseline.given {
+            let pair = try pyroscopeBaseline.sides(pyroscope, vs: comparison, now: PyroscopeTime.nowMilliseconds())
+            sides = ([pair.baseline], [pair.comparison], (pair.baseline.label, pair.comparison.label))
         }
-        let budget = TokenBudget(contextTokens: contextTokens, answerTokens: answerTokens)
+        if let sides {
+            let request = ExplainDiffRequest(
+                baseline: sides.baseline, comparison: sides.comparison, query: query, gateway: config, stream: true, onDelta: onDelta)
+            let explanation = try await runAnalysis { () async throws(RPCError) in try await ExplainDiffMethod.analyse(request, in: service) }
+            subject = .diff(explanation)
+            heading = "Diff: \(sides.names.0) → \(sides.names.1) (\(explanation.sampleType); shares of each side's own total)"
+        } else {
+            let source = try pyroscope.profile(file: file, profileOptions.file)
+            let request = ExplainRequest(input: .profile(source), query: query, gateway: config, stream: true, onDelta: onDelta)
+            let analysis = try await runAnalysis { () async throws(RPCError) in try await ExplainMethod.analyse(request, in: service) }
+            subject = .profile(analysis)
+            heading = "Profile: \(file ?? source.label) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"
+        }
         if showPrompt {
             let prompt = try subject.prompt(budget: budget)
             print("# prompt \(prompt.templateVersion): token bound \(prompt.tokenBound) of \(prompt.budget) (functions \(prompt.functionsIncluded)/\(prompt.functionsAvailable), paths \(prompt.pathsIncluded)/\(prompt.pathsAvailable))")
@@ -59,28 +83,35 @@ struct ExplainCommand: AsyncParsableCommand {
             return
         }
         print(heading)
-        let config = try gateway.config()
         guard let config else {
             print("Source: offline analysis (no LLM configured)\n")
             print(subject.offline.markdown, terminator: "")
             return
         }
         print("Source: LLM (\(config.mode.rawValue), model \(config.model)); streaming…\n")
-        let service = ExplainService(conversations: Conversations(), budget: budget)
-        let result = try await service.explain(subject, gateway: config, stream: true) { text in writeStdout(Array(text.utf8)) }
-        if result["source"]?.stringValue == "offline" {
-            let detail = result["fallback"]?["detail"]?.stringValue ?? "unknown"
-            print("\nThe LLM did not answer (\(detail)); source: offline analysis\n")
-            print(result["markdown"]?.stringValue ?? "", terminator: "")
+        let result: ExplainResult
+        do {
+            result = try await service.explain(subject, gateway: config, stream: true, onDelta: onDelta)
+        } catch {
+            throw CLIError(description: error.message)
+        }
+        if result.source == .offline {
+            print("\nThe LLM did not answer (\(result.fallback?.detail ?? "unknown")); source: offline analysis\n")
+            print(result.markdown, terminator: "")
             return
         }
         print("\n")
-        let grounding = result["grounding"]
-        let unverified = grounding?["unverified"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let numbers = grounding?["numbers"]?["unverified"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let cited = grounding?["cited"]?.arrayValue?.count ?? 0
-        print("Grounding: \(cited - unverified.count) of \(cited) cited names found in the profile"
-            + (unverified.isEmpty ? "" : "; not in the profile: " + unverified.map { "`\($0)`" }.joined(separator: ", "))
-            + (numbers.isEmpty ? "" : "; numbers not in the data: " + numbers.joined(separator: ", ")))
+        let g = result.grounding
+        print("Grounding: \(g.verified.count) of \(g.cited.count) cited names found in the profile"
+            + (g.unverified.isEmpty ? "" : "; not in the profile: " + g.unverified.map { "`\($0)`" }.joined(separator: ", "))
+            + (g.numbersUnverified.isEmpty ? "" : "; numbers not in the data: " + g.numbersUnverified.joined(separator: ", ")))
+    }
+
+    private func runAnalysis<T>(_ body: () async throws(RPCError) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw CLIError(description: error.message)
+        }
     }
 }

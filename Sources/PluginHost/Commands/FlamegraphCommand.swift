@@ -1,51 +1,39 @@
 import ArgumentParser
 import FlameDiff
+import ProfileService
 import ProtoPprof
 
-enum FlamegraphFormat: String, ExpressibleByArgument, CaseIterable {
-    case levels, dataframe, folded
-}
+extension FlamegraphFormat: ExpressibleByArgument {}
 
-struct FlamegraphCommand: ParsableCommand {
+struct FlamegraphCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flamegraph",
-        abstract: "Build a flame graph: Pyroscope levels JSON, Grafana data-frame JSON, or folded stacks.")
+        abstract: "Build a flame graph: Pyroscope levels JSON, Grafana data-frame JSON, folded stacks, or an interactive SVG.")
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
     @OptionGroup var profileOptions: ProfileOptions
 
-    @Option(help: "levels (Pyroscope FlameGraph), dataframe (Grafana flame graph panel) or folded.")
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    @Option(help: "levels (Pyroscope FlameGraph), dataframe (Grafana flame graph panel), folded (never cut) or svg (interactive, self-contained).")
     var format: FlamegraphFormat = .levels
 
-    @Option(name: .customLong("max-nodes"), help: "Cut the graph to this many nodes (0: no limit; folded output is never cut).")
-    var maxNodes: Int = FlameGraph.defaultMaxNodes
+    @OptionGroup var nodes: NodeLimitOption
 
-    func validate() throws {
-        guard maxNodes >= 0 && maxNodes <= FlameGraph.maxMaxNodes else {
-            throw ValidationError("--max-nodes must be between 0 and \(FlameGraph.maxMaxNodes)")
-        }
-    }
+    func validate() throws { _ = try pyroscope.usesPyroscope(file: file != nil) }
 
-    func run() throws {
+    func run() async throws {
         var timer = PhaseTimer()
-        let loaded = try loadProfile(file, limits: profileOptions.limits)
-        timer.mark("read+decode")
-        let tree = try CallTree(profile: loaded.profile, options: profileOptions.treeOptions())
-        timer.mark("tree (\(tree.nodeCount) nodes)")
-        defer { timer.mark("graph+export+write") }
-        switch format {
-        case .folded:
-            writeStdout(FoldedExport.bytes(tree))
-        case .levels:
-            var bytes = FlameGraphLevels(FlameGraph(tree: tree, maxNodes: maxNodes)).json()
-            bytes.append(UInt8(ascii: "\n"))
-            writeStdout(bytes)
-        case .dataframe:
-            var bytes = DataFrameExport.json(FlameGraph(tree: tree, maxNodes: maxNodes))
-            bytes.append(UInt8(ascii: "\n"))
-            writeStdout(bytes)
-        }
+        let service = cliService(limits: profileOptions.limits)
+        let request = FlamegraphRequest(
+            profile: ProfileRequest(profile: try pyroscope.profile(file: file, profileOptions.file), query: try profileOptions.treeOptions()), format: format, maxNodes: nodes.maxNodes)
+        let result = try await runCLI(service, FlamegraphMethod.self, request)
+        timer.mark("read+decode+tree+graph (\(result.tree.nodeCount) nodes)")
+        defer { timer.mark("export+write") }
+        var bytes = result.bytes
+        if format == .levels || format == .dataframe { bytes.append(UInt8(ascii: "\n")) }
+        writeStdout(bytes)
     }
 }

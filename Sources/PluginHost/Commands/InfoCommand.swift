@@ -1,28 +1,60 @@
 import ArgumentParser
 import FlameDiff
+import Foundation
+import ProfileService
 import ProtoPprof
 
-struct InfoCommand: ParsableCommand {
+/// A profile read from a file, with how the file was encoded.
+struct LoadedProfile {
+    var path: String
+    var fileBytes: Int
+    var gzipped: Bool
+    var profile: Profile
+
+    init(path: String, profile: Profile) {
+        self.path = path
+        self.profile = profile
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 2)) ?? nil
+        gzipped = head.map { [UInt8]($0) == [0x1F, 0x8B] } ?? false
+        fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+    }
+}
+
+struct InfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Show a profile's sample types, units, counts, duration and period.")
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
-    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
-    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+    @OptionGroup var decoding: DecodingOptions
 
-    func run() throws {
-        let loaded = try loadProfile(file, limits: DecodeLimits(maxInflatedBytes: maxInflatedBytes))
-        print(describe(loaded), terminator: "")
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
+
+    func validate() throws { _ = try pyroscope.usesPyroscope(file: file != nil) }
+
+    func run() async throws {
+        let service = cliService(limits: decoding.limits)
+        let source = try pyroscope.profile(file: file, decoding.file)
+        let profile = try await runCLI(service, InfoMethod.self, ProfileRequest(profile: source))
+        if let file {
+            print(describe(LoadedProfile(path: file, profile: profile)), terminator: "")
+        } else {
+            print("Query: \(source.label)\n" + describeProfile(profile), terminator: "")
+        }
     }
 }
 
 func describe(_ loaded: LoadedProfile) -> String {
-    let p = loaded.profile
     var out = ""
     out += "File: \(loaded.path)\n"
     out += "Encoding: \(loaded.gzipped ? "gzip" : "raw protobuf"), \(loaded.fileBytes) bytes\n"
+    return out + describeProfile(loaded.profile)
+}
+
+/// Everything `info` shows of a profile after where it came from.
+func describeProfile(_ p: Profile) -> String {
+    var out = ""
     let types = p.sampleTypes.enumerated().map { "\($0.offset):\($0.element)" }.joined(separator: " ")
     out += "Sample types: \(types.isEmpty ? "(none)" : types)\n"
     if !p.sampleTypes.isEmpty {

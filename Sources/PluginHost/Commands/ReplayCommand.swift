@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlameDiff
+import JSONCore
 import Foundation
 
 struct ReplayCommand: ParsableCommand {

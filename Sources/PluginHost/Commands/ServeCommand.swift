@@ -1,8 +1,10 @@
 import ArgumentParser
-import LLMGateway
 import Dispatch
 import Foundation
+import JSONRPC
+import LLMGateway
 import Logging
+import ProfileService
 import ProtoPprof
 
 struct ServeCommand: AsyncParsableCommand {
@@ -23,8 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow-dir"), help: "Let requests name profiles by {path} inside this directory.")
     var allowDir: String?
 
-    @Option(name: .customLong("max-inflated-bytes"), help: "Refuse profiles that inflate to more than this many bytes.")
-    var maxInflatedBytes: Int = DecodeLimits().maxInflatedBytes
+    @OptionGroup var decoding: DecodingOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
@@ -34,6 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "LLM gateway (used when a request's pluginContext carries no LLM settings)")
     var gateway: GatewayOptions
+
+    @OptionGroup(title: "Pyroscope (for {pyroscope} profiles of requests whose pluginContext names none)")
+    var pyroscope: PyroscopeConnectionOptions
 
     @Option(name: .customLong("cache-bytes"), help: "Budget of the result cache for repeated profile requests (0 disables it).")
     var cacheBytes: Int = 256 << 20
@@ -49,41 +53,38 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Protocol output gets a descriptor of its own; fd 1 then points at stderr, so a stray print cannot
-        // corrupt the stream.
-        let protocolFD = dup(1)
-        dup2(2, 1)
+        let (protocolFD, logger) = StdioProtocol.take(logLevel: logLevel, label: "flamegraph-ai")
 
-        let levelName = logLevel ?? ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_LOG_LEVEL"] ?? "info"
-        let level = Logger.Level(rawValue: levelName) ?? .info
-        var logger = Logger(label: "flamegraph-ai") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
-
-        var config = ServerConfig()
-        config.maxLineBytes = maxLineBytes
-        config.maxConcurrent = maxConcurrent
-        config.graceSeconds = graceSeconds
+        var options = ServerOptions()
+        options.maxLineBytes = maxLineBytes
+        options.maxConcurrent = maxConcurrent
+        options.graceSeconds = graceSeconds
+        var config = ServiceConfig()
+        config.transport = options
         config.testMethods = testMethods
         config.cacheBytes = max(0, cacheBytes)
         config.gateway = try gateway.config()
-        config.source.limits = DecodeLimits(maxInflatedBytes: maxInflatedBytes)
+        config.pyroscope = try pyroscope.config()
+        if let p = config.pyroscope { logger.info("Pyroscope: \(p)") }
+        config.limits = decoding.limits
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("--allow-dir \(allowDir) is not a directory")
             }
-            config.source.allowedDirectory = resolved
+            config.allowedDirectory = resolved
         }
         var recorder: TrafficRecorder? = nil
         if let record {
             // Secrets are redacted before anything reaches the files, which only their owner can read.
-            recorder = try TrafficRecorder(prefix: record, knownSecrets: config.gateway?.key.map { [$0.value] } ?? [])
+            let secrets = (config.gateway?.key.map { [$0.value] } ?? []) + (config.pyroscope?.secretForms ?? [])
+            recorder = try TrafficRecorder(prefix: record, knownSecrets: secrets)
         }
         let output = OutputChannel(fd: protocolFD, recorder: recorder)
-        let server = Server(config: config, output: output, logger: logger, recorder: recorder)
+        let handler = ServiceHandler(service: ProfileService(config: config))
+        let server = Server(options: options, handler: handler, output: output, logger: logger, recorder: recorder)
 
-        signal(SIGTERM, SIG_IGN)
         let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         let termLogger = logger
         term.setEventHandler {
@@ -98,5 +99,23 @@ struct ServeCommand: AsyncParsableCommand {
         let status = await server.run(reader: LineReader(fd: 0, maxLineBytes: maxLineBytes))
         term.cancel()
         throw ExitCode(status)
+    }
+}
+
+/// What every stdio protocol server (`serve`, `mcp`) does first: signals that must not kill it, the protocol's own
+/// descriptor, and a logger on stderr.
+enum StdioProtocol {
+    /// Ignores SIGTERM (a server drains on it instead) and SIGPIPE (a host that closes our stdout makes writes fail
+    /// with EPIPE, which the server logs before it cancels its work and exits 0); moves the protocol output to a
+    /// descriptor of its own and points fd 1 at stderr, so a stray print cannot corrupt the stream.
+    static func take(logLevel: String?, label: String) -> (protocolFD: Int32, logger: Logger) {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let protocolFD = dup(1)
+        dup2(2, 1)
+        let levelName = logLevel ?? ProcessInfo.processInfo.environment["FLAMEGRAPH_AI_LOG_LEVEL"] ?? "info"
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: levelName) ?? .info
+        return (protocolFD, logger)
     }
 }

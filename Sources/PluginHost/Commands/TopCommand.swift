@@ -1,15 +1,18 @@
 import ArgumentParser
 import FlameDiff
+import ProfileService
 import ProtoPprof
 
-struct TopCommand: ParsableCommand {
+struct TopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "top", abstract: "Functions by flat value, as `go tool pprof -top` lists them.")
 
-    @Argument(help: "A pprof profile (gzip or raw protobuf).")
-    var file: String
+    @Argument(help: "A profile (pprof or another format read); without it, the --pyroscope query's profile.")
+    var file: String?
 
     @OptionGroup var profileOptions: ProfileOptions
+
+    @OptionGroup var pyroscope: PyroscopeQueryOptions
 
     @Option(name: .short, help: "Rows to show (0: all).")
     var n: Int = 20
@@ -17,10 +20,13 @@ struct TopCommand: ParsableCommand {
     @Flag(help: "Print values as raw integers in the sample type's unit.")
     var raw = false
 
-    func run() throws {
-        let loaded = try loadProfile(file, limits: profileOptions.limits)
-        let table = try TopTable(profile: loaded.profile, options: profileOptions.treeOptions())
-        print(render(table, rows: n, raw: raw), terminator: "")
+    func validate() throws { _ = try pyroscope.usesPyroscope(file: file != nil) }
+
+    func run() async throws {
+        let service = cliService(limits: profileOptions.limits)
+        let request = TopRequest(profile: ProfileRequest(profile: try pyroscope.profile(file: file, profileOptions.file), query: try profileOptions.treeOptions()), limit: 0)
+        let result = try await runCLI(service, TopMethod.self, request)
+        print(render(result.table, rows: n, raw: raw), terminator: "")
     }
 }
 

@@ -1,0 +1,87 @@
+import Explain
+import FlameDiff
+import JSONCore
+import JSONRPC
+import LLMGateway
+import ProtoPprof
+import PyroscopeClient
+
+/// The service's settings, fixed at start.
+public struct ServiceConfig: Sendable {
+    /// Decoding limits for every profile.
+    public var limits = DecodeLimits()
+    /// The directory `{path}` profiles may come from; nil refuses paths.
+    public var allowedDirectory: String?
+    /// Registers the test-only methods (`debug.sleep`, `debug.fail`).
+    public var testMethods = false
+    /// Budget of the result cache in bytes; 0 disables it.
+    public var cacheBytes = 256 << 20
+    /// The LLM gateway for requests whose pluginContext names none; nil: offline explanations only.
+    public var gateway: GatewayConfig?
+    /// The Pyroscope for `{pyroscope}` profiles of requests whose pluginContext names none; nil: none.
+    public var pyroscope: PyroscopeConfig?
+    /// The prompt budget for explanations.
+    public var budget = TokenBudget()
+    /// The transport's settings, reported by `initialize`.
+    public var transport = ServerOptions()
+
+    public init() {}
+}
+
+/// The profile and explanation service behind every front door: `serve` (JSON-RPC), the CLI, and the
+/// hosts built on them. Stateless apart from the result cache and the conversations.
+public final class ProfileService: Sendable {
+    public let config: ServiceConfig
+    public let sources: SourceParser
+    let cache: ResultCache
+    let explainer: ExplainService
+
+    public static let protocolVersion = "1.0"
+
+    public init(config: ServiceConfig = ServiceConfig()) {
+        self.config = config
+        var sources = SourceParser(allowedDirectory: config.allowedDirectory)
+        sources.pyroscope = config.pyroscope.map { .success($0) }
+        self.sources = sources
+        cache = ResultCache(maxBytes: config.cacheBytes)
+        explainer = ExplainService(conversations: Conversations(), budget: config.budget)
+    }
+
+    /// The methods this instance answers: the table, less the test methods unless enabled.
+    public var registeredMethods: [any ServiceMethod.Type] {
+        MethodTable.all.filter { !$0.testOnly || config.testMethods }
+    }
+
+    /// Runs a method with a typed request (the CLI's way in).
+    public func run<M: ServiceMethod>(_ method: M.Type, _ request: M.Request, context: RequestContext? = nil) async throws(RPCError) -> M.Response {
+        try await M.respond(to: request, in: self, context: context)
+    }
+
+    /// Explains an analysed subject (the CLI analyses first, then prints a heading, then explains).
+    public func explain(
+        _ subject: ExplainSubject, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
+    ) async throws(RPCError) -> ExplainResult {
+        try await explainer.explain(subject, gateway: gateway, stream: stream, onDelta: onDelta)
+    }
+
+    /// Decodes every source (fetched concurrently with nothing else; decoding on threads of its own).
+    func profiles(_ sources: [any ProfileSource], parameter: String) async throws(RPCError) -> [Profile] {
+        var out: [Profile] = []
+        for (i, s) in sources.enumerated() {
+            out.append(try await s.profile(limits: config.limits, parameter: sources.count == 1 ? parameter : "\(parameter)[\(i)]"))
+        }
+        return out
+    }
+
+    /// The gateway for a request: the Grafana app settings it carries, else the server's own; `model`
+    /// (base/large) picks the LLM app's abstract model.
+    func gateway(_ params: Params) throws(RPCError) -> GatewayConfig? {
+        var gateway = GrafanaSettings.gatewayConfig(params) ?? config.gateway
+        if let model = try params.string("model") {
+            guard ["base", "large"].contains(model) else { throw RPCError.invalidParams(params.name("model"), "must be base or large") }
+            // The LLM app's abstract models; an OpenAI-compatible server keeps its configured model.
+            if gateway?.mode == .grafanaLLMApp { gateway?.model = model }
+        }
+        return gateway
+    }
+}
