@@ -157,3 +157,35 @@ import Testing
         }
     }
 }
+
+/// The smallest room a budget setting may leave for the prompt (`TokenBudget.minimumPromptTokens`) still
+/// carries the main finding, the culprit and 5 functions; budgets from settings are checked.
+@Suite struct BudgetSettingsTests {
+    @Test(arguments: [
+        "go-cpu-fib.pb.gz", "go-cpu-large.pb.gz", "python-cpu.pb.gz", "java-cpu-jfr-kafka.pb.gz", "ruby-cpu.pb.gz", "nodejs-cpu.pb.gz",
+        "go-heap.pb.gz", "dotnet-labels.pb",
+    ])
+    func theMinimumPromptRoomHoldsTheMainFacts(_ file: String) throws {
+        let a = try CompactPromptTests.analysis(Fixtures.profile(file))
+        let budget = TokenBudget(contextTokens: TokenBudget.minimumPromptTokens + 256, answerTokens: 256)
+        let p = PromptBuilder.explain(a, budget: budget, template: try PromptTemplate.load(.explain, for: budget))
+        #expect(p.tokenBound <= TokenBudget.minimumPromptTokens, "bound \(p.tokenBound)")
+        #expect(p.functionsIncluded >= min(5, p.functionsAvailable), "\(p.functionsIncluded) of \(p.functionsAvailable)")
+        if let culprit = a.culprit { #expect(p.user.contains(PromptBuilder.quote(p.aliases.first { $0.value == culprit }?.key ?? culprit))) }
+        if let finding = a.findings.first { #expect(p.user.contains("finding: \(finding.title)")) }
+    }
+
+    @Test func settingsAreCheckedAndTheAnswerRoomFollowsTheContext() throws {
+        #expect(try TokenBudget.checked(contextTokens: 2048) == TokenBudget(contextTokens: 2048, answerTokens: 512))
+        #expect(try TokenBudget.checked(contextTokens: 4096) == TokenBudget(contextTokens: 4096, answerTokens: 1024))
+        #expect(try TokenBudget.checked(contextTokens: 32768) == TokenBudget(contextTokens: 32768, answerTokens: 1024))
+        #expect(try TokenBudget.checked(contextTokens: 2048, answerTokens: 256) == TokenBudget(contextTokens: 2048, answerTokens: 256))
+        #expect(throws: BudgetError.contextTooSmall(contextTokens: 1024, answerTokens: 256)) { try TokenBudget.checked(contextTokens: 1024) }
+        #expect(throws: BudgetError.contextTooSmall(contextTokens: 2048, answerTokens: 1100)) {
+            try TokenBudget.checked(contextTokens: 2048, answerTokens: 1100)
+        }
+        #expect(throws: BudgetError.answerTooSmall(answerTokens: 50)) { try TokenBudget.checked(contextTokens: 8192, answerTokens: 50) }
+        let message = BudgetError.contextTooSmall(contextTokens: 1024, answerTokens: 256).description
+        #expect(message.contains("too small for even the compact prompt") && message.contains("at least 1792 tokens"), "\(message)")
+    }
+}
