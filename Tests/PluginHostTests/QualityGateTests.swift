@@ -19,6 +19,7 @@ import Testing
             "good": try answer("good-bold-titles.md"),
             "allInOne": try answer("bad-all-in-one.md"),
             "structureless": try answer("bad-structureless.md"),
+            "goodDiff": try answer("good-diff-h5.md"),
             "followUpGood": "It is slow because `fib.Fibonacci` adds ever larger numbers: each `big.addVV` call works on longer words.",
             "followUpLoop": String(repeating: "The function is the one that is slow in the profile. ", count: 40),
         ]
@@ -159,6 +160,27 @@ import Testing
             if stream {
                 #expect(!deltas(rpc, id: id).joined().contains("Quality check"))
             }
+        }
+    }
+
+    /// explain diff goes through the gate too: the real server's diff answer (the data block echoed) is rejected, a good
+    /// diff answer accepted.
+    @Test func diffAnswersAreGated() throws {
+        let llm = try LLMTestServer(token: Self.secret, replies: try Self.replies())
+        let rpc = try RPCProcess()
+        func side(_ s: String) throws -> [String: Any] {
+            ["pprof": try Data(contentsOf: Fixtures.root.appendingPathComponent("interpret/\(s).pb.gz")).base64EncodedString()]
+        }
+        for (id, model, verdict) in [(1, "fault:replay=regexdiff-compact", "reject"), (2, "fault:reply=goodDiff", "accept")] {
+            rpc.request(id, "flamegraph.explainDiff", [
+                "baseline": try side("service-base"), "comparison": try side("service-regex"), "pluginContext": context(llm, model: model),
+            ])
+            let result = try #require(rpc.response(id: id, timeout: 60)?["result"] as? [String: Any])
+            let quality = try #require(result["quality"] as? [String: Any])
+            #expect(quality["verdict"] as? String == verdict, "\(failedChecks(result))")
+            #expect(Set((quality["sections"] as? [String: String])?.keys.map { $0 } ?? []) == ["performanceChange", "functionImpact", "potentialCauses"])
+            #expect(result["source"] as? String == (verdict == "accept" ? "llm" : "offline"))
+            #expect((result["prompt"] as? [String: Any])?["templateVersion"] as? String == "v1-compact")
         }
     }
 
