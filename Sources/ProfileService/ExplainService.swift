@@ -292,15 +292,24 @@ public struct ExplainService: Sendable {
                 var monitor = StreamQualityMonitor()
                 var finishReason: String?
                 var usage: ChatUsage?
-                reading: for try await event in client.events(request) {
-                    switch event {
-                    case .delta(let text):
-                        await onDelta(text)
-                        if case .stop = monitor.feed(text) { break reading }
-                    case .finish(let reason):
-                        finishReason = reason
-                    case .usage(let u):
-                        usage = u
+                var attempt = request
+                while true {
+                    do {
+                        reading: for try await event in client.events(attempt) {
+                            switch event {
+                            case .delta(let text):
+                                await onDelta(text)
+                                if case .stop = monitor.feed(text) { break reading }
+                            case .finish(let reason):
+                                finishReason = reason
+                            case .usage(let u):
+                                usage = u
+                            }
+                        }
+                        break
+                    } catch GatewayError.providerError(400, _) where attempt.streamUsage && monitor.text.isEmpty {
+                        // A server that does not know stream_options refuses the request: ask again without it.
+                        attempt.streamUsage = false
                     }
                 }
                 return .success(Answer(

@@ -25,6 +25,7 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   replay=NAME[@MS] answer with a real server's recorded body from Tests/Fixtures/llm/recorded: NAME.response.json,
                  or streamed NAME.sse one event at a time, MS milliseconds apart (default 4)
   reply=KEY      answer with the text stored under KEY by --replies FILE (a JSON object of texts)
+  no-stream-options  answer 400 to a request that carries stream_options (a server that does not know the field)
 GET /v1/models lists the models (openai mode's health check): test-model and gpt-4o-mini (the default), and with --models-json FILE that file's body
 (a recorded llama-server answer, or its recording wrapped as {status, content-type, body}). GET /__test/streams answers {"streams": [{"name", "sent", "total", "closedEarly"}]}:
 how many events of each replayed stream went out, and whether the client closed the connection before the end. GET /__test/requests answers {"count": N}: how many
@@ -144,6 +145,10 @@ class Handler(BaseHTTPRequestHandler):
         text = REPLY if REPLY is not None else "echo: " + str(messages[-1].get("content", ""))
         if name == "reply":
             text = REPLIES[arg]
+        if name == "no-stream-options" and "stream_options" in req:
+            # As a server that does not know the field answers.
+            self._json(400, {"error": {"message": "unknown field: stream_options", "type": "invalid_request_error"}})
+            return
         if name == "replay":
             self._replay(req, *arg.partition("@")[::2])
             return

@@ -217,6 +217,19 @@ import Testing
         #expect(streamed.last?.contains("**Quality check:**") == true)
     }
 
+    /// A server that refuses `stream_options` (asked for the stream's usage) is asked again without it.
+    @Test func aServerThatRefusesStreamOptionsIsAskedAgainWithout() throws {
+        let llm = try LLMTestServer(token: Self.secret)
+        let rpc = try RPCProcess()
+        rpc.request(2, "flamegraph.explain", [
+            "profile": try profile("go-cpu-fib.pb.gz"), "stream": true, "pluginContext": context(llm, model: "fault:no-stream-options"),
+        ])
+        let result = try #require(rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any])
+        // The echo of the prompt came back (and was judged): the second request went through.
+        #expect(result["quality"] != nil, "\(result["fallback"] ?? "")")
+        #expect(!deltas(rpc, id: 2).isEmpty)
+    }
+
     /// Budgets from the app's settings: llmContextTokens picks the compact prompt and its answer room; settings that cannot
     /// work are a clear error, in explain and in checkHealth; checkHealth names a model the server does not list.
     @Test func budgetsComeFromTheSettingsAndBadOnesAreNamed() throws {
