@@ -61,7 +61,7 @@ public final class ProfileService: Sendable {
     public func explain(
         _ subject: ExplainSubject, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
     ) async throws(RPCError) -> ExplainResult {
-        try await explainer.explain(subject, gateway: gateway, stream: stream, onDelta: onDelta)
+        try await explainer.explain(subject, gateway: gateway, budget: nil, stream: stream, onDelta: onDelta)
     }
 
     /// Decodes every source (fetched concurrently with nothing else; decoding on threads of its own).

@@ -132,11 +132,14 @@ import Testing
         rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz"), "pluginContext": context(llm)])
         let first = rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any]
         let id = try #require(first?["conversationId"] as? String)
-        #expect((first?["markdown"] as? String)?.contains("<profile-data>") == true)  // the echo of the prompt
+        // The echo of the prompt is no answer: the gate rejects it and the offline analysis answers.
+        #expect((first?["quality"] as? [String: Any])?["verdict"] as? String == "reject")
+        #expect((first?["fallback"] as? [String: Any])?["reason"] as? String == "low_quality")
         rpc.request(2, "explain.followUp", ["conversationId": id, "question": "Why is `main.calculateFib` slow?", "stream": true, "pluginContext": context(llm)])
         let second = rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any]
         #expect(second?["source"] as? String == "llm")
         #expect(second?["markdown"] as? String == "echo: Why is `main.calculateFib` slow?")
+        #expect((second?["quality"] as? [String: Any])?["verdict"] as? String == "accept")
         #expect((second?["grounding"] as? [String: Any])?["verified"] as? [String] == ["main.calculateFib"])
 
         rpc.request(3, "explain.followUp", ["conversationId": "no-such-id", "question": "?"])

@@ -17,6 +17,8 @@ public struct ExplainRequest: Sendable {
     /// Sample type, frame key and filters, as for `profile.top`.
     public var query: TreeOptions
     public var gateway: GatewayConfig?
+    /// The request's own token budget (the app's `llmContextTokens`); nil: the service's.
+    public var budget: TokenBudget?
     /// Send the answer as it arrives, as progress notifications (`stage: "delta"`).
     public var stream: Bool
     /// Deltas for an in-process caller (the CLI prints them); over JSON-RPC they go out as progress.
@@ -50,17 +52,22 @@ public enum ExplainMethod: ServiceMethod {
         if params.has("flamegraph") {
             // A flame graph is already one sample type, named by `sampleType: {type, unit}`; it has no
             // samples to filter.
-            return ExplainRequest(
+            var request = ExplainRequest(
                 input: try levelsInput(params), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+            request.budget = try GrafanaSettings.budget(params)
+            return request
         }
-        return ExplainRequest(
+        var request = ExplainRequest(
             input: .profile(try service.sources(for: params).source(params.nested("profile"))), query: try params.treeOptions(),
             gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+        request.budget = try GrafanaSettings.budget(params)
+        return request
     }
 
     public static func respond(to request: ExplainRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
         let analysis = try await analyse(request, in: service)
-        return try await service.explainer.explain(.profile(analysis), gateway: request.gateway, stream: request.stream, onDelta: request.deltaSink(context))
+        return try await service.explainer.explain(
+            .profile(analysis), gateway: request.gateway, budget: request.budget, stream: request.stream, onDelta: request.deltaSink(context))
     }
 
     public static func json(_ r: ExplainResult) -> JSONValue { r.json }
@@ -135,6 +142,8 @@ public struct ExplainDiffRequest: Sendable {
     public var comparison: [any ProfileSource]
     public var query: TreeOptions
     public var gateway: GatewayConfig?
+    /// The request's own token budget (the app's `llmContextTokens`); nil: the service's.
+    public var budget: TokenBudget?
     public var stream: Bool
     public var onDelta: (@Sendable (String) async -> Void)?
 
@@ -157,15 +166,18 @@ public enum ExplainDiffMethod: ServiceMethod {
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> ExplainDiffRequest {
         let sides = try service.sources(for: params).sides(params)
-        return ExplainDiffRequest(
+        var request = ExplainDiffRequest(
             baseline: sides.baseline, comparison: sides.comparison,
             query: try params.treeOptions(), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+        request.budget = try GrafanaSettings.budget(params)
+        return request
     }
 
     public static func respond(to request: ExplainDiffRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
         let explanation = try await analyse(request, in: service)
         let sink: @Sendable (String) async -> Void = request.onDelta ?? { text in await context?.progress(["stage": "delta", "text": .string(text)]) }
-        return try await service.explainer.explain(.diff(explanation), gateway: request.gateway, stream: request.stream, onDelta: sink)
+        return try await service.explainer.explain(
+            .diff(explanation), gateway: request.gateway, budget: request.budget, stream: request.stream, onDelta: sink)
     }
 
     public static func json(_ r: ExplainResult) -> JSONValue { r.json }
@@ -193,6 +205,8 @@ public struct FollowUpRequest: Sendable {
     public var conversationId: String
     public var question: String
     public var gateway: GatewayConfig?
+    /// The request's own token budget (the app's `llmContextTokens`); nil: the service's.
+    public var budget: TokenBudget?
     public var stream: Bool
 }
 
@@ -205,12 +219,12 @@ public enum FollowUpMethod: ServiceMethod {
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> FollowUpRequest {
         FollowUpRequest(
             conversationId: try params.requiredString("conversationId"), question: try params.requiredString("question"),
-            gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+            gateway: try service.gateway(params), budget: try GrafanaSettings.budget(params), stream: try params.bool("stream") ?? false)
     }
 
     public static func respond(to request: FollowUpRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
         try await service.explainer.followUp(
-            id: request.conversationId, question: request.question, gateway: request.gateway, stream: request.stream
+            id: request.conversationId, question: request.question, gateway: request.gateway, budget: request.budget, stream: request.stream
         ) { text in await context?.progress(["stage": "delta", "text": .string(text)]) }
     }
 
