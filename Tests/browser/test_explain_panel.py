@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from conftest import REPO, Page
+from conftest import REPO, Page, resolve
 from test_page import pointer, center, menu_items, to_top
 
 TOKEN = "panel-test-key-7f3a"
@@ -399,3 +399,25 @@ def test_a_host_that_answers_one_json_body_works_too(panel_page, llm_host):
     assert len(sections(page)) == 3
     _, body = llm_host.resource_calls("/explain")[-1]
     assert "stream" not in body
+
+
+def test_in_diff_mode_the_button_explains_the_diff(driver, expect, offline_host):
+    e = expect["diff"]
+    page = Page(driver, offline_host.info, expect)
+    page.open()
+    page.d.find_element("id", "tab-diff").click()
+    page.upload(resolve(e["baseline"]), wait=False)
+    page.wait(lambda d: page.js("return document.getElementById('name-profile').textContent") == os.path.basename(e["baseline"]),
+              30, "the baseline was not taken")
+    page.upload(resolve(e["comparison"]), slot="vs")
+    button = page.d.find_element("id", "explain-button")
+    page.wait(lambda d: button.text == "Explain diff" and not button.get_attribute("disabled"), 10, f"button: {button.text}")
+    button.click()
+    wait_turn(page, "done")
+    got = sections(page)
+    assert [s["title"] for s in got] == ["Performance Change", "Function Impact", "Potential Causes"], got
+    call_id, body = offline_host.resource_calls("/explainDiff")[-1]
+    result = offline_host.resource_result(call_id)
+    assert [s["markdown"] for s in got] == [result["sections"][k] for k in ("performanceChange", "functionImpact", "potentialCauses")]
+    assert e["grown"] in page.js("return [...document.querySelectorAll('.ai-verified')].map(b => b.dataset.name)")
+    assert not page.console_problems()
