@@ -28,8 +28,12 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   no-stream-options  answer 400 to a request that carries stream_options (a server that does not know the field)
 GET /v1/models lists the models (openai mode's health check): test-model and gpt-4o-mini (the default), and with --models-json FILE that file's body
 (a recorded llama-server answer, or its recording wrapped as {status, content-type, body}). GET /__test/streams answers {"streams": [{"name", "sent", "total", "closedEarly"}]}:
-how many events of each replayed stream went out, and whether the client closed the connection before the end. GET /__test/requests answers {"count": N}: how many
-other requests arrived (tests use it to prove that a refused request never reached the model).
+how many events of each replayed stream went out, and whether the client closed the connection before the end. GET /__test/requests answers {"count": N, "requests":
+[...], "disconnects": D}: how many other requests arrived (tests use it to prove that a refused request never reached
+the model), the last 50 chat requests ({path, stream, model, messages}), and how many stalled streams the client
+closed while the server held them. POST /__test/config {"reply": TEXT|null, "fault": "NAME[=ARG]"|"", "delayMs": MS}
+changes the defaults at run time (a test of a host that holds the model settings cannot send X-Test-Fault): the
+reply, a fault for every request without one of its own, and a pause before each streamed word.
 With --legacy it serves only the LLM app's older /openai/v1/... routes (404 on /llm/v1/...).
 A streamed request with stream_options.include_usage gets a last chunk with usage and no choices.
 Replies echo the last user message: "echo: <text>" (with --reply TEXT: always TEXT); streamed in word-sized chunks with a random "p"
@@ -55,6 +59,9 @@ REPLIES = {}
 MODELS_BODY = None
 STREAMS = []
 RECORDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "llm", "recorded")
+CONFIG = {"reply": None, "fault": "", "delayMs": 0}
+LOG = []
+DISCONNECTS = 0
 ROUTES = (
     "/v1/chat/completions",
     "/api/plugins/grafana-llm-app/resources/llm/v1/chat/completions",
@@ -93,7 +100,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__test/requests":
             with SEEN_LOCK:
-                self._json(200, {"count": COUNT})
+                self._json(200, {"count": COUNT, "requests": LOG[-50:], "disconnects": DISCONNECTS})
             return
         if self.path == "/__test/streams":
             with SEEN_LOCK:
@@ -123,9 +130,19 @@ class Handler(BaseHTTPRequestHandler):
         self._json(404, {"error": {"message": "not found"}})
 
     def do_POST(self):
-        self._count()
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
+        if self.path == "/__test/config":
+            try:
+                change = json.loads(raw or b"{}")
+            except Exception:
+                self._json(400, {"error": {"message": "config is not JSON"}})
+                return
+            with SEEN_LOCK:
+                CONFIG.update({k: v for k, v in change.items() if k in CONFIG})
+                self._json(200, dict(CONFIG))
+            return
+        self._count()
         if self.path not in ROUTES or (LEGACY and "/resources/llm/" in self.path):
             self._json(404, {"error": {"message": "not found"}})
             return
@@ -140,9 +157,17 @@ class Handler(BaseHTTPRequestHandler):
         model = str(req.get("model", ""))
         if model.startswith("fault:"):
             fault = model[len("fault:"):]
+        with SEEN_LOCK:
+            fault = fault or CONFIG["fault"] or ""
+            reply = CONFIG["reply"]
+            LOG.append({"path": self.path, "stream": bool(req.get("stream")), "model": model,
+                        "messages": req.get("messages") or []})
+            del LOG[:-50]
         name, _, arg = fault.partition("=")
         messages = req.get("messages") or [{}]
-        text = REPLY if REPLY is not None else "echo: " + str(messages[-1].get("content", ""))
+        if reply is None:
+            reply = REPLY
+        text = reply if reply is not None else "echo: " + str(messages[-1].get("content", ""))
         if name == "reply":
             text = REPLIES[arg]
         if name == "no-stream-options" and "stream_options" in req:
@@ -271,8 +296,11 @@ class Handler(BaseHTTPRequestHandler):
             for i, word in enumerate(words):
                 if fault == "stall" and i >= int(arg or "1"):
                     self.wfile.flush()
-                    time.sleep(60)
+                    self._hold(60)
                     return
+                delay = CONFIG["delayMs"]
+                if delay:
+                    time.sleep(delay / 1000)
                 if fault == "broken-sse" and i == 1:
                     self.wfile.write(b"data: {\"choices\": [ this is broken" + nl + nl)
                     self.wfile.flush()
@@ -297,6 +325,20 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+    def _hold(self, seconds):
+        """Holds a stalled stream open; counts the client closing it (an upstream cancel reaching the model)."""
+        global DISCONNECTS
+        self.connection.settimeout(seconds)
+        try:
+            while True:
+                if not self.connection.recv(4096):
+                    with SEEN_LOCK:
+                        DISCONNECTS += 1
+                    return
+        except (socket.timeout, OSError):
+            return
 
 
 def main():

@@ -23,15 +23,22 @@ public struct ExplainRequest: Sendable {
     public var stream: Bool
     /// Deltas for an in-process caller (the CLI prints them); over JSON-RPC they go out as progress.
     public var onDelta: (@Sendable (String) async -> Void)?
+    /// `subtree`: explain only the calls under this call path (function names from the root's child down to the
+    /// node, as the flame graph draws them); the node becomes the analysis' root and its total the 100%.
+    public var subtree: [String]?
 
     public init(input: ExplainInput, query: TreeOptions = TreeOptions(), gateway: GatewayConfig? = nil, stream: Bool = false,
-                onDelta: (@Sendable (String) async -> Void)? = nil) {
+                onDelta: (@Sendable (String) async -> Void)? = nil, subtree: [String]? = nil) {
         self.input = input
         self.query = query
         self.gateway = gateway
         self.stream = stream
         self.onDelta = onDelta
+        self.subtree = subtree
     }
+
+    /// Longest call path `subtree` takes (deeper than any flame graph the page draws).
+    public static let maxSubtreeDepth = 1024
 }
 
 extension ExplainRequest {
@@ -49,19 +56,42 @@ public enum ExplainMethod: ServiceMethod {
     public static let resourcePath: String? = "/explain"
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> ExplainRequest {
+        let subtree = try subtreePath(params)
         if params.has("flamegraph") {
             // A flame graph is already one sample type, named by `sampleType: {type, unit}`; it has no
             // samples to filter.
             var request = ExplainRequest(
-                input: try levelsInput(params), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+                input: try levelsInput(params), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false,
+                subtree: subtree)
             request.budget = try GrafanaSettings.budget(params)
             return request
         }
         var request = ExplainRequest(
             input: .profile(try service.sources(for: params).source(params.nested("profile"))), query: try params.treeOptions(),
-            gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+            gateway: try service.gateway(params), stream: try params.bool("stream") ?? false, subtree: subtree)
         request.budget = try GrafanaSettings.budget(params)
         return request
+    }
+
+    /// `subtree`: a non-empty array of function names, at most `maxSubtreeDepth` long; absent or null for the
+    /// whole profile.
+    static func subtreePath(_ params: Params) throws(RPCError) -> [String]? {
+        guard params.has("subtree") else { return nil }
+        let path = try params.strings("subtree")
+        guard !path.isEmpty, path.count <= ExplainRequest.maxSubtreeDepth else {
+            throw RPCError.invalidParams(params.name("subtree"), "must name 1 to \(ExplainRequest.maxSubtreeDepth) functions, root first")
+        }
+        return path
+    }
+
+    /// The tree cut to the request's subtree (the tree itself when it names none).
+    static func focused(_ tree: CallTree, on path: [String]?) throws(RPCError) -> CallTree {
+        guard let path else { return tree }
+        guard let node = tree.node(at: path) else {
+            throw RPCError.invalidParams(
+                "subtree", "is not a call path of this profile (\(path.count) frames, ending in \(path.last ?? ""))")
+        }
+        return tree.subtree(at: node)
     }
 
     public static func respond(to request: ExplainRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
@@ -75,12 +105,19 @@ public enum ExplainMethod: ServiceMethod {
     /// The offline analysis behind an explanation.
     public static func analyse(_ request: ExplainRequest, in service: ProfileService) async throws(RPCError) -> Analysis {
         let query = request.query
+        let subtree = request.subtree
         switch request.input {
         case .profile(let source):
             let p = try await source.profile(limits: service.config.limits, parameter: "profile")
             return try await offload { () throws(RPCError) -> Analysis in
                 do {
-                    return try Analysis(profile: p, options: query, catalogue: Category.catalogue())
+                    guard subtree != nil else { return try Analysis(profile: p, options: query, catalogue: Category.catalogue()) }
+                    let tree = try focused(CallTree(profile: p, options: query), on: subtree)
+                    var analysis = Analysis(top: TopTable(tree: tree), tree: tree, catalogue: try Category.catalogue())
+                    analysis.fileNames = Set(p.functions.map { p.strings[Int($0.filename)] }.filter { !$0.isEmpty })
+                    return analysis
+                } catch let error as RPCError {
+                    throw error
                 } catch let error as FlameDiffError {
                     throw RPCError.badRequest(error)
                 } catch {
@@ -90,8 +127,10 @@ public enum ExplainMethod: ServiceMethod {
         case .flamegraph(let names, let levels, let sampleType):
             return try await offload { () throws(RPCError) -> Analysis in
                 do {
-                    let tree = try CallTree(levels: levels, names: names, sampleType: sampleType)
+                    let tree = try focused(CallTree(levels: levels, names: names, sampleType: sampleType), on: subtree)
                     return Analysis(top: TopTable(tree: tree), tree: tree, catalogue: try Category.catalogue())
+                } catch let error as RPCError {
+                    throw error
                 } catch let error as FlameDiffError {
                     throw RPCError.badRequest(error)
                 } catch {
