@@ -369,7 +369,7 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
     });
     var tokens = form.llmContextTokens.trim();
     if (tokens && (!/^\d+$/.test(tokens) || +tokens < 2048 || +tokens > 2000000)) {
-      errors.llmContextTokens = 'A whole number of tokens from 2048 to 2000000 (the answer keeps 1024).';
+      errors.llmContextTokens = 'A whole number of tokens from 2048 to 2000000 (the answer gets a quarter of it, at most 1024; 512 at 2048).';
     }
     if (form.pyroscopeDatasourceUid.trim() && !form.grafanaURL.trim()) {
       errors.grafanaURL = 'Needed with a data source uid: the backend reaches the data source through Grafana at this URL.';

@@ -37,11 +37,11 @@ HOSTILE = """##### Performance Bottleneck
 <script>window.pwned = 1</script> and <img src=x onerror="window.pwned = 2"> in `math/big.addVV`.
 
 ##### Root Cause
-[click me](javascript:window.pwned=3) and [ok link](https://example.com/doc) and ![pic](http://127.0.0.1:1/x.png)
+In `math/big.nat.add`: [click me](javascript:window.pwned=3) and [ok link](https://example.com/doc) and ![pic](http://127.0.0.1:1/x.png)
 <iframe src="javascript:window.pwned=4"></iframe> <b>bold?</b> <a href="javascript:window.pwned=5">a</a>
 
 ##### Recommended Fix
-<style>body{display:none}</style><svg onload="window.pwned=6"></svg> **strong** and *em*.
+<style>body{display:none}</style><svg onload="window.pwned=6"></svg> **strong** and *em* for `math/big.addVV`.
 """
 
 
@@ -301,7 +301,12 @@ def test_a_follow_up_reaches_the_model_with_the_earlier_turns(panel_page, llm_ho
     last = llm_host.llm_log()["requests"][-1]["messages"]
     roles = [m["role"] for m in last]
     assert roles == ["system", "user", "assistant", "user"], roles
-    assert last[2]["content"] == ANSWER and last[3]["content"] == "Why is addVV so hot?"
+    # The earlier turn is the answer the reader was given: the model's text after grounding (a short name such as
+    # `fib.Fibonacci` is written out as the profile names it), so compare section by section, not byte for byte.
+    earlier = last[2]["content"]
+    assert earlier.startswith("##### Performance Bottleneck") and "##### Root Cause" in earlier, earlier
+    assert "Cache results in `main.calculateFib` and reuse the big integers." in earlier, earlier
+    assert last[3]["content"] == "Why is addVV so hot?"
     turns = page.js("""return [...document.querySelectorAll('.ai-turn')].map(t => [t.className,
         t.querySelector('.ai-question').textContent, t.querySelector('.ai-answer').textContent])""")
     assert len(turns) == 2 and "ai-turn-followup" in turns[1][0], turns
