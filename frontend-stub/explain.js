@@ -103,7 +103,7 @@ export function mountExplainPanel(container, options = {}) {
   function provenance(result, key) {
     const q = result.quality;
     const from = q && q.sections && key ? q.sections[key] : null;
-    if (from === 'offline' || (!from && result.source === 'offline')) {
+    if (from === 'offlineRepair' || from === 'offline' || (!from && result.source === 'offline')) {
       return q && q.verdict === 'repair' ? 'offline repair' : 'offline analysis';
     }
     return `model ${result.model || ''}`.trim();
