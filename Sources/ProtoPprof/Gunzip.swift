@@ -23,7 +23,8 @@ public enum Gunzip {
                 if rest.allSatisfy({ $0 == 0 }) { break }
                 throw .corruptGzip("unexpected bytes after gzip member at offset \(offset)")
             }
-            let (member, consumed) = try inflateMember(rest, decompressor: decompressor, limit: limit - output.count)
+            let (member, consumed) = try inflateMember(
+                rest, decompressor: decompressor, limit: limit - output.count, alreadyInflated: output.count)
             // One member is the common case: keep its buffer rather than copy 100+ MB.
             if output.isEmpty { output = member } else { output.append(contentsOf: member) }
             offset += consumed
@@ -32,7 +33,7 @@ public enum Gunzip {
     }
 
     private static func inflateMember(
-        _ input: UnsafeRawBufferPointer, decompressor: OpaquePointer, limit: Int
+        _ input: UnsafeRawBufferPointer, decompressor: OpaquePointer, limit: Int, alreadyInflated: Int
     ) throws(PprofError) -> ([UInt8], Int) {
         guard input.count >= 18 else { throw .corruptGzip("gzip stream of \(input.count) bytes is too short") }
         // The trailer's ISIZE is the inflated size modulo 2^32 for a single member; use it as the first guess.
@@ -43,6 +44,8 @@ public enum Gunzip {
         // try with the whole allowance (untouched capacity costs no memory) and let the data decide.
         var capacity = declared > limit ? limit : max(declared, min(limit, max(4096, input.count * 4)))
         while true {
+            // The request's memory reservation grows with the buffer: the trailer is only the first guess.
+            guard MemoryReservation.cover(inflated: capacity + alreadyInflated) else { throw .memoryBudget }
             var consumed = 0
             var produced = 0
             var result = LIBDEFLATE_SUCCESS
