@@ -121,7 +121,7 @@ public enum LevelsOracle {
             let tree2 = try CallTree(levels: again, names: names2)
             if tree2.totalValue != tree.totalValue { return "round trip changed the total: \(tree.totalValue) -> \(tree2.totalValue)" }
         } catch {
-            return "levels written from an accepted flame graph are refused: \(error)"
+            return "levels written from an accepted flame graph are refused: \(error); written \(again), names \(names2)"
         }
         return nil
     }
