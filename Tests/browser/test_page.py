@@ -506,6 +506,7 @@ def test_device_pixel_ratio_two(host, expect):
 
 
 # ------------------------------------------------------------------ host integration (stand-in controls)
+@pytest.mark.standin
 def test_requests_follow_the_contract(page, standin):
     page.control(clearRequests=True)
     open_single(page)
@@ -521,6 +522,7 @@ def test_requests_follow_the_contract(page, standin):
     assert "maxNodes" in posts["flamegraph"]["bodyKeys"]
 
 
+@pytest.mark.standin
 def test_server_side_profiles_open_by_name(page, standin):
     # The list comes from GET /profiles after the page loads: wait for it rather than read it at once.
     page.wait(lambda d: d.execute_script("return document.querySelectorAll('#server-profile option').length > 1"), 10,
@@ -532,6 +534,7 @@ def test_server_side_profiles_open_by_name(page, standin):
     assert page.js("return document.querySelector('.fg-table tbody tr').dataset.name") == page.expect["single"]["topFunction"]
 
 
+@pytest.mark.standin
 def test_open_query_and_session_preselect_profiles(driver, host, expect, standin):
     p = Page(driver, host, expect)
     p.open(open="service-base", vs="service-regex")
@@ -547,6 +550,7 @@ def test_open_query_and_session_preselect_profiles(driver, host, expect, standin
     assert not p.console_problems()
 
 
+@pytest.mark.standin
 def test_restart_banner(page, standin):
     page.control(restartOnce=True)
     open_single(page)
