@@ -85,7 +85,7 @@ public final class LineReader: @unchecked Sendable {
         // deallocated holding less than its initial value, which a reader whose consumer left early does (found by
         // FuzzJSONRPC: an `exit` notification followed by more lines).
         credits = DispatchSemaphore(value: 0)
-        for _ in 0 ..< window { credits.signal() }
+        for _ in 0..<window { credits.signal() }
         self.fd = fd
         self.maxLineBytes = maxLineBytes
     }
