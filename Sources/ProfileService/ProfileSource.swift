@@ -56,13 +56,13 @@ extension ProfileSource {
 /// .cpuprofile, speedscope, perf script; detected from the content unless named), with the error naming the
 /// parameter they came from.
 public enum ProfileDecoding {
-    /// The inflated size to expect: the gzip trailer's (attacker-controlled, so capped by the limit and only a
-    /// first guess), else the bytes as they are.
+    /// The inflated size to expect: the gzip trailer's (attacker-controlled, so capped by the limit and by what
+    /// deflate can produce from these bytes, and only a first guess), else the bytes as they are.
     public static func inflatedSizeHint(_ bytes: [UInt8], limits: DecodeLimits) -> Int {
         guard bytes.count >= 18, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes.count }
         let t = bytes.count - 4
         let declared = Int(bytes[t]) | Int(bytes[t + 1]) << 8 | Int(bytes[t + 2]) << 16 | Int(bytes[t + 3]) << 24
-        return min(max(declared, bytes.count), limits.maxInflatedBytes)
+        return min(max(declared, bytes.count), limits.maxInflatedBytes, bytes.count * Gunzip.maxRatio)
     }
 
     public static func decode(_ bytes: [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {

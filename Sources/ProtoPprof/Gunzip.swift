@@ -2,6 +2,9 @@ import CDeflate
 
 /// Whole-buffer gzip inflation with libdeflate, bounded by a size limit.
 public enum Gunzip {
+    /// The most bytes deflate inflates one input byte to (a 258-byte match per 2 bits, about 1032:1).
+    public static let maxRatio = 1032
+
     /// True when the bytes start with the gzip magic number.
     public static func isGzip(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
@@ -44,8 +47,10 @@ public enum Gunzip {
         // try with the whole allowance (untouched capacity costs no memory) and let the data decide.
         var capacity = declared > limit ? limit : max(declared, min(limit, max(4096, input.count * 4)))
         while true {
-            // The request's memory reservation grows with the buffer: the trailer is only the first guess.
-            guard MemoryReservation.cover(inflated: capacity + alreadyInflated) else { throw .memoryBudget }
+            // The request's memory reservation grows with the buffer (the trailer is only the first guess), up to
+            // what deflate can produce at all: 1032 bytes per input byte, whatever the trailer claims.
+            let possible = min(capacity, input.count.multipliedReportingOverflow(by: Self.maxRatio).partialValue)
+            guard MemoryReservation.cover(inflated: possible + alreadyInflated) else { throw .memoryBudget }
             var consumed = 0
             var produced = 0
             var result = LIBDEFLATE_SUCCESS

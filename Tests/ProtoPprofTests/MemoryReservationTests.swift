@@ -29,6 +29,20 @@ import Testing
         #expect(budget.inUse == reservation.bytes)
     }
 
+    /// A trailer claiming 4 GiB makes no one reserve 5x the cap: deflate cannot produce more than 1032 bytes per
+    /// input byte, so a small input reserves little (and the lie is caught at the end).
+    @Test func aBigTrailerOnSmallInputReservesLittle() {
+        let budget = MemoryBudget(limit: 64 << 20, wait: .milliseconds(20))
+        let reservation = MemoryReservation(budget: budget)
+        let input = Self.lyingGzip(1 << 20, claims: .max)
+        let result = reservation.run { () -> Result<[UInt8], PprofError> in
+            input.withUnsafeBytes { raw in Result { () throws(PprofError) -> [UInt8] in try Gunzip.inflate(raw, limit: 512 << 20) } }
+        }
+        #expect(throws: PprofError.self) { try result.get() }
+        #expect(reservation.refused == nil)
+        #expect(reservation.bytes <= MemoryReservation.need(inflated: input.count * Gunzip.maxRatio))
+    }
+
     @Test func aBudgetWithoutRoomRefusesAfterItsWait() {
         let budget = MemoryBudget(limit: 4 << 20, wait: .milliseconds(20))
         let reservation = MemoryReservation(budget: budget)
