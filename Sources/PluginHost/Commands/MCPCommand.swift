@@ -26,6 +26,8 @@ struct MCPCommand: AsyncParsableCommand {
 
     @OptionGroup var decoding: DecodingOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
 
@@ -61,6 +63,7 @@ struct MCPCommand: AsyncParsableCommand {
         config.gateway = try gateway.config()
         config.budget = try budget.budget()
         config.limits = decoding.limits
+        config.memoryBudget = try memory.budget(cacheBytes: config.cacheBytes, maxLineBytes: options.maxLineBytes)
         if let allowDir {
             var isDirectory: ObjCBool = false
             guard let resolved = realpathString(allowDir), FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory),

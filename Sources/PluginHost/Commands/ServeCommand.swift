@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var decoding: DecodingOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
 
@@ -72,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.pyroscope = try pyroscope.config()
         if let p = config.pyroscope { logger.info("Pyroscope: \(p)") }
         config.limits = decoding.limits
+        config.memoryBudget = try memory.budget(cacheBytes: config.cacheBytes, maxLineBytes: options.maxLineBytes)
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
             var isDirectory: ObjCBool = false
