@@ -94,6 +94,13 @@ let package = Package(
         .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", "ProfileService", "JSONRPC", "JSONCore", "TestSupport"]),
         .testTarget(name: "PluginHostTests", dependencies: ["FlameDiff", "ProtoPprof", "TestSupport"]),
         .testTarget(name: "DevHostTests", dependencies: ["DevHost", "JSONCore", "TestSupport"]),
+
+        // What the fuzz targets check (Fuzz/Oracles), and the test that replays their committed corpora
+        // (Fuzz/Corpus/<Target>/: seeds and every finding) in CI.
+        .target(
+            name: "FuzzOracles", dependencies: ["JSONCore", "JSONRPC", "HTTPTransport", "FlameDiff", "ProtoPprof", .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/Oracles"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzOracles"]),
     ]
 )
 
@@ -106,6 +113,14 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzSampleDecoder", ["ProtoPprof", "TestSupport"]),
     // bytes -> any reader (legacy pprof, folded, .cpuprofile, speedscope, perf script) or detection
     ("FuzzProfileFormats", ["ProfileFormats", "FlameDiff", "ProtoPprof"]),
+    // bytes -> JSONCore's parser and writer (round trip)
+    ("FuzzJSON", ["FuzzOracles"]),
+    // lines -> the JSON-RPC server in process (framing, dispatch, batches, cancellation, lifecycle)
+    ("FuzzJSONRPC", ["FuzzOracles"]),
+    // bytes, split anywhere -> the SSE parser
+    ("FuzzSSE", ["FuzzOracles"]),
+    // JSON -> the levels (flame graph) input of explain, a call tree, and levels again
+    ("FuzzLevels", ["FuzzOracles"]),
 ]
 if Context.environment["FLAMEGRAPH_AI_FUZZ"] != nil {
     package.targets += [

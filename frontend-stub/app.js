@@ -3,6 +3,7 @@
 // under a CSP of script-src 'self'; connect-src 'self'.
 
 import { mountFlameGraph } from './widget.js';
+import { mountExplainPanel } from './explain.js';
 import { h, setChildren } from './dom.js';
 
 export const API_BASE = '/api/plugins/flamegraphai-explain-app/resources';
@@ -53,6 +54,57 @@ async function answerJSON(route, res) {
   }
   if (json === null) throw new Error(`${route}: the host answered no JSON`);
   return json;
+}
+
+/**
+ * POSTs an explain route and streams its answer: `Accept: application/x-ndjson` asks the host for one JSON object a
+ * line ({"event":"delta","text"} while the model writes, then {"event":"end","status","body"}); a host that
+ * answers one JSON body instead (Grafana's resource API) is read whole. Resolves {status, body}.
+ */
+export async function requestStream(route, body, { signal, onDelta } = {}) {
+  const res = await fetch(API_BASE + route, {
+    method: 'POST', credentials: 'same-origin', signal,
+    headers: { Accept: 'application/x-ndjson, application/json', 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const type = (res.headers.get('Content-Type') || '').toLowerCase();
+  if (!type.startsWith('application/x-ndjson') || !res.body) {
+    const text = await res.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch (_) {
+      json = { error: `${route}: the host answered no JSON (HTTP ${res.status})` };
+    }
+    noteRestart(res, json);
+    return { status: res.status, body: json };
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let end = null;
+  const take = (line) => {
+    if (!line.trim()) return;
+    const ev = JSON.parse(line);
+    if (ev.event === 'delta' && typeof ev.text === 'string') {
+      if (onDelta) onDelta(ev.text);
+    } else if (ev.event === 'end') {
+      end = ev;
+    }
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    for (let nl; (nl = buffer.indexOf('\n')) >= 0;) {
+      take(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  }
+  take(buffer + decoder.decode());
+  if (!end) throw new Error(`${route}: the answer stopped before it was complete`);
+  noteRestart(res, end.body);
+  return { status: end.status, body: end.body };
 }
 
 // ---------------------------------------------------------------- banners
@@ -125,6 +177,18 @@ export async function uploadFile(file) {
 const widget = mountFlameGraph($('flamegraph'), { fetchJSON: requestJSON });
 window.__flamegraph = widget; // for tests and the console
 
+const layout = $('analysis-layout');
+const explainButton = $('explain-button');
+const panel = mountExplainPanel($('ai-panel'), {
+  request: requestStream,
+  onSearch: (name) => widget.search(name, true),
+  knownName: (name) => widget.hasName(name),
+  onOpen: () => layout.classList.add('with-panel'),
+  onClose: () => layout.classList.remove('with-panel'),
+});
+window.__explainPanel = panel; // for tests and the console
+widget.setExplainEnabled(true);
+
 const page = {
   mode: 'single',
   slots: { profile: null, vs: null }, // {ref: {pprof}|{name}, label, startedAt}
@@ -179,6 +243,45 @@ function takeServerProfile(slot, name) {
   setSlot(slot, { ref: { name }, label: name, startedAt: performance.now() });
   openCurrent();
 }
+
+// ---------------------------------------------------------------- explain
+/** What is drawn, as the explain routes take it: the profile (or both sides) and the chosen sample type. */
+function drawnSubject() {
+  const { profile, vs } = page.slots;
+  const st = widget.state.sampleTypeIndex >= 0 ? { sampleType: widget.state.sampleTypeIndex } : {};
+  if (widget.state.phase !== 'drawn' || !profile || !profile.ref) return null;
+  if (widget.state.diff && vs && vs.ref) return { diff: true, baseline: profile.ref, comparison: vs.ref, st };
+  return { diff: false, profile: profile.ref, st };
+}
+
+function syncExplainButton() {
+  const s = drawnSubject();
+  explainButton.disabled = !s;
+  explainButton.textContent = s && s.diff ? 'Explain diff' : 'Explain flame graph';
+}
+
+explainButton.addEventListener('click', () => {
+  const s = drawnSubject();
+  if (!s) return;
+  if (s.diff) {
+    panel.start({ route: '/explainDiff', body: { baseline: s.baseline, comparison: s.comparison, ...s.st }, title: 'Explain diff', kind: 'diff' });
+  } else {
+    panel.start({ route: '/explain', body: { profile: s.profile, ...s.st }, title: 'Explain flame graph', kind: 'explain' });
+  }
+});
+
+// "Explain this node": the analysis of the frame's subtree (in a diff, of the comparison profile's).
+$('flamegraph').addEventListener('flamegraph:explain-node', (ev) => {
+  const s = drawnSubject();
+  const d = ev.detail;
+  if (!s || !d || !Array.isArray(d.path) || !d.path.length) return;
+  panel.start({
+    route: '/explain', body: { profile: s.diff ? s.comparison : s.profile, subtree: d.path, ...(s.diff ? {} : s.st) },
+    title: `Explain this node: ${d.name}`, kind: 'explain',
+  });
+});
+
+new MutationObserver(syncExplainButton).observe($('flamegraph'), { attributes: true, attributeFilter: ['data-state'] });
 
 // ---------------------------------------------------------------- wiring
 for (const t of document.querySelectorAll('.open-tab')) {

@@ -100,8 +100,8 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
   }
 
   var widgetModules = {};
-  function loadWidget(baseUrl) {
-    var url = assetURL(baseUrl, 'widget.js');
+  function loadWidget(baseUrl, file) {
+    var url = assetURL(baseUrl, file || 'widget.js');
     if (!widgetModules[url]) {
       widgetModules[url] = import(url).catch(function (err) {
         delete widgetModules[url]; // a later mount tries again
@@ -109,6 +109,21 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
       });
     }
     return widgetModules[url];
+  }
+
+  /** The explain panel's request(route, body): one JSON body through getBackendSrv (Grafana's resource API does not
+   *  stream), answered {status, body}; an error answer with a JSON body is passed on for the panel to show. */
+  function resourceRequest(onRestart) {
+    return function request(route, body) {
+      return backendFetch({ url: RESOURCES + route, method: 'POST', data: body, headers: { 'Content-Type': 'application/json' } })
+        .then(function (res) {
+          if (backendRestarted(res)) onRestart();
+          return { status: (res && res.status) || 200, body: res ? res.data : null };
+        }, function (err) {
+          if (err && err.data && typeof err.data === 'object') return { status: err.status || 500, body: err.data };
+          throw failure(route, err);
+        });
+    };
   }
 
   // Stylesheets are <link>s in the document head, shared by the pages that use them and removed with the last one.
@@ -199,9 +214,11 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
     var baseUrl = meta.baseUrl;
     var theme = useThemeName();
     var holder = useRef(null); // the widget's element: React renders it empty and never touches its children
+    var panelHolder = useRef(null); // the explain panel's element, likewise
     var widgetRef = useRef(null);
+    var panelRef = useRef(null);
     var slots = useRef({ profile: null, vs: null });
-    var pair = useMergeState({ phase: 'loading', error: '', restarted: false, profile: '', vs: '' });
+    var pair = useMergeState({ phase: 'loading', error: '', restarted: false, profile: '', vs: '', panel: false });
     var state = pair[0];
     var patch = pair[1];
 
@@ -210,14 +227,34 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
       var cancelled = false;
       var widget = null;
       var styles = acquireStylesheets(baseUrl, PAGE_STYLES);
-      Promise.all([loadWidget(baseUrl), styles.ready]).then(function (loaded) {
+      var onNode = function (ev) {
+        var d = ev.detail;
+        var s = slots.current;
+        if (!panelRef.current || !s.profile || !d || !d.path || !d.path.length) return;
+        panelRef.current.start({
+          route: '/explain', body: { profile: (s.vs || s.profile).ref, subtree: d.path },
+          title: 'Explain this node: ' + d.name, kind: 'explain',
+        });
+      };
+      var element = holder.current;
+      Promise.all([loadWidget(baseUrl), loadWidget(baseUrl, 'explain.js'), styles.ready]).then(function (loaded) {
         if (cancelled) return;
         var onRestart = function () {
           patch({ restarted: true });
         };
         widget = loaded[0].mountFlameGraph(holder.current, { fetchJSON: resourceFetcher(onRestart), theme: theme });
         widgetRef.current = widget;
-        patch({ phase: 'ready', error: '' });
+        var w = widget;
+        panelRef.current = loaded[1].mountExplainPanel(panelHolder.current, {
+          request: resourceRequest(onRestart),
+          onSearch: function (name) { w.search(name, true); },
+          knownName: function (name) { return w.hasName(name); },
+          onOpen: function () { patch({ panel: true }); },
+          onClose: function () { patch({ panel: false }); },
+        });
+        widget.setExplainEnabled(true);
+        element.addEventListener('flamegraph:explain-node', onNode);
+        patch({ phase: 'ready', error: '', panel: false });
         if (slots.current.profile) openIn(widget, slots.current);
       }).catch(function (err) {
         if (!cancelled) patch({ phase: 'error', error: err && err.message ? err.message : String(err) });
@@ -225,6 +262,10 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
       return function () {
         cancelled = true;
         widgetRef.current = null;
+        element.removeEventListener('flamegraph:explain-node', onNode);
+        if (panelRef.current) panelRef.current.close();
+        panelRef.current = null;
+        if (panelHolder.current) panelHolder.current.replaceChildren();
         if (widget) widget.destroy();
         styles.release();
       };
@@ -253,6 +294,19 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
       };
     }
 
+    /** "Explain flame graph" / "Explain diff": what is open, through the plugin's /explain or /explainDiff. */
+    function explain() {
+      var s = slots.current;
+      var w = widgetRef.current;
+      if (!panelRef.current || !s.profile) return;
+      var st = w && w.state.sampleTypeIndex >= 0 ? { sampleType: w.state.sampleTypeIndex } : {};
+      if (s.vs) {
+        panelRef.current.start({ route: '/explainDiff', body: Object.assign({ baseline: s.profile.ref, comparison: s.vs.ref }, st), title: 'Explain diff', kind: 'diff' });
+      } else {
+        panelRef.current.start({ route: '/explain', body: Object.assign({ profile: s.profile.ref }, st), title: 'Explain flame graph', kind: 'explain' });
+      }
+    }
+
     function single() {
       slots.current = { profile: slots.current.profile, vs: null };
       patch({ vs: '' });
@@ -271,6 +325,8 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
         fileButton('fga-file-profile', state.vs ? 'Baseline…' : 'Open a profile…', state.profile, take('profile')),
         fileButton('fga-file-vs', 'Compare with…', state.vs, take('vs')),
         state.vs ? h('button', { type: 'button', className: 'fga-btn', onClick: single }, 'Single profile') : null,
+        h('button', { type: 'button', className: 'fga-btn fga-primary fga-explain', disabled: !state.profile || state.phase !== 'ready', onClick: explain },
+          state.vs ? 'Explain diff' : 'Explain flame graph'),
         h('span', { className: 'fga-hint' }, 'pprof (.pb.gz), folded stacks, .cpuprofile, speedscope or perf script; read by the plugin backend')),
       state.restarted
         ? h('div', { className: 'fga-notice fga-warning', role: 'status' },
@@ -278,7 +334,9 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
           h('button', { type: 'button', className: 'fga-btn', onClick: function () { patch({ restarted: false }); } }, 'Dismiss'))
         : null,
       state.error ? h('div', { className: 'fga-notice fga-error', role: 'alert' }, state.error) : null,
-      h('div', { className: 'fga-widget', ref: holder }));
+      h('div', { className: 'fga-body' + (state.panel ? ' fga-with-panel' : '') },
+        h('div', { className: 'fga-widget', ref: holder }),
+        h('div', { className: 'fga-ai ai-panel', ref: panelHolder, 'aria-label': 'Flame graph analysis' })));
   }
 
   // ---------------------------------------------------------------- the configuration page
@@ -311,7 +369,7 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
     });
     var tokens = form.llmContextTokens.trim();
     if (tokens && (!/^\d+$/.test(tokens) || +tokens < 2048 || +tokens > 2000000)) {
-      errors.llmContextTokens = 'A whole number of tokens from 2048 to 2000000 (the answer keeps 1024).';
+      errors.llmContextTokens = 'A whole number of tokens from 2048 to 2000000 (the answer gets a quarter of it, at most 1024; 512 at 2048).';
     }
     if (form.pyroscopeDatasourceUid.trim() && !form.grafanaURL.trim()) {
       errors.grafanaURL = 'Needed with a data source uid: the backend reaches the data source through Grafana at this URL.';

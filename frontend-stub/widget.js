@@ -29,6 +29,13 @@ function setAttr(el, k, v) {
   if (el.getAttribute(k) !== v) el.setAttribute(k, v);
 }
 
+/** Names from the root's child (level 1) down to item i. */
+function callPath(d, i) {
+  const path = [];
+  for (let j = i; j >= 0 && d.level[j] > 0; j = d.parent[j]) path.push(d.names[d.nameId[j]]);
+  return path.reverse();
+}
+
 function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
@@ -467,12 +474,16 @@ export function mountFlameGraph(container, options = {}) {
           level: d.level[i],
           sampleType: d.sampleType,
           diff: d.diff ? { baseline: d.value[i] - d.valueRight[i], comparison: d.valueRight[i] } : null,
+          // The call path from the root's child down to this frame (main graph only: a sandwich half merges paths).
+          path: key === 'main' ? callPath(d, i) : null,
         };
         const items = [];
         if (key === 'main') items.push({ id: 'focus', label: 'Focus block' });
         items.push({ id: 'sandwich', label: 'Sandwich view' });
         items.push({ id: 'copy', label: 'Copy function name' });
-        items.push({ id: 'explain', label: 'Explain this node', disabled: !state.explain, title: state.explain ? null : 'Not available yet' });
+        const canExplain = state.explain && key === 'main' && d.level[i] > 0;
+        const why = !state.explain ? 'Not available here' : key !== 'main' ? 'Explain a node from the flame graph itself' : 'Use "Explain flame graph" for the whole profile';
+        items.push({ id: 'explain', label: 'Explain this node', disabled: !canExplain, title: canExplain ? null : why });
         openMenu(menu, items, ev.clientX, ev.clientY, (action) => {
           if (action === 'focus') setFocus(i);
           else if (action === 'sandwich') showSandwich(state.data.names.indexOf(name));
@@ -636,6 +647,10 @@ export function mountFlameGraph(container, options = {}) {
     },
     setExplainEnabled(on) {
       state.explain = !!on;
+    },
+    /** True when the drawn graph has a frame named `name`. */
+    hasName(name) {
+      return !!state.data && state.data.names.includes(name);
     },
     search(text, exact = false) {
       setSearch(text, exact);

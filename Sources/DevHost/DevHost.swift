@@ -367,6 +367,7 @@ public final class DevHost: Sendable {
             })
         else { return refuse(request, 404, "no resource at this path", json: true) }
         var bodyBytes: [UInt8] = []
+        let streamed = ExplainStream.wanted(request, route: route)
         if request.method == .POST {
             let length = Int(request.headers[.contentLength] ?? "") ?? 0
             guard length <= maxJSONBodyBytes else {
@@ -376,11 +377,15 @@ public final class DevHost: Sendable {
                 return refuse(request, 400, "the request body was cut short or is too large", json: true)
             }
             if !body.isEmpty {
-                let parsed: JSONValue
+                var parsed: JSONValue
                 do {
                     parsed = try JSONParser.parse(body)
                 } catch {
                     return Self.json(400, ["error": .string("the body is not JSON: \(error)")])
+                }
+                if streamed, case .object(var o) = parsed {
+                    o["stream"] = true
+                    parsed = .object(o)
                 }
                 do {
                     bodyBytes = try await mapReferences(parsed).encoded()
@@ -402,6 +407,7 @@ public final class DevHost: Sendable {
             "pluginContext": pluginContext, "path": .string(String(route.dropFirst())), "method": .string(request.method.rawValue),
             "url": .string(request.target.rawValue), "headers": headers, "body": .encoded(encodedBody),
         ]
+        if streamed { return streamBackend(request, "callResource", params) }
         return await callBackend(request, "callResource", params) { result, restarted in
             let status = Int(result["status"]?.intValue ?? 502)
             let body = result["body"]?.stringValue.flatMap { Data(base64Encoded: $0) } ?? Data()
@@ -467,16 +473,82 @@ public final class DevHost: Sendable {
                 body["backendRestarted"] = true
                 body["error"] = .string(error.description + "; it was started again: try again")
             }
-            let status: Int
-            switch error {
-            case .rpc(let code, _, _): status = code == -32004 ? 503 : 502
-            case .gone: status = 502
-            case .unavailable: status = 503
-            }
-            return Self.json(status, .object(body), headers: restarted ? ["X-Backend-Restarted": "1"] : [:])
+            return Self.json(Self.status(for: error), .object(body), headers: restarted ? ["X-Backend-Restarted": "1"] : [:])
         } catch {
             return Self.json(503, ["error": "cancelled"])
         }
+    }
+
+    /// The HTTP status for a call that gave no result.
+    static func status(for error: BackendError) -> Int {
+        switch error {
+        case .rpc(let code, _, _): return code == -32004 ? 503 : 502
+        case .gone: return 502
+        case .unavailable: return 503
+        }
+    }
+
+    /// Calls the child with its progress turned into a streamed NDJSON answer (`ExplainStream`). The call is
+    /// cancelled (`$/cancelRequest`) when the browser goes away or the request's time is up.
+    private func streamBackend(_ request: HTTPRequest, _ method: String, _ params: JSONValue) -> HTTPResponse {
+        let backend = self.backend
+        let log = self.log
+        let fd = pool.descriptor(for: request.remoteAddress)
+        let limit = Duration.seconds(config.requestTimeout)
+        let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+        enum Outcome: Sendable {
+            case done([UInt8])
+            case peerGone
+            case timedOut
+        }
+        let task = Task {
+            var last: [UInt8]? = nil
+            do {
+                let outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
+                    group.addTask {
+                        let (result, restarted) = try await backend.call(method, params) { value in
+                            if let line = ExplainStream.deltaLine(value) { continuation.yield(line) }
+                        }
+                        return .done(ExplainStream.endLine(resource: result, restarted: restarted))
+                    }
+                    group.addTask {
+                        let end = ContinuousClock.now + limit
+                        while ContinuousClock.now < end {
+                            if let fd, GuardedSocketPool.peerClosed(fd) { return .peerGone }
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
+                        return .timedOut
+                    }
+                    let first = try await group.next()!
+                    group.cancelAll()
+                    return first
+                }
+                switch outcome {
+                case .done(let line): last = line
+                case .peerGone: log("the browser went away: \(method) cancelled")
+                case .timedOut:
+                    last = ExplainStream.line(["event": "end", "status": 504, "body": ["error": "the backend did not answer in time"]])
+                }
+            } catch let error as BackendError {
+                let restarted = await backend.takeRestartFlag()
+                var body: [String: JSONValue] = ["error": .string(error.description)]
+                if restarted {
+                    body["backendRestarted"] = true
+                    body["error"] = .string(error.description + "; it was started again: try again")
+                }
+                last = ExplainStream.line(["event": "end", "status": .int(Int64(Self.status(for: error))), "body": .object(body)])
+            } catch {
+                last = ExplainStream.line(["event": "end", "status": 503, "body": ["error": "cancelled"]])
+            }
+            if let last { continuation.yield(last) }
+            continuation.finish()
+        }
+        // FlyingFox stops reading the body when it cannot write it (the browser is gone): stop the call too.
+        continuation.onTermination = { _ in task.cancel() }
+        return HTTPResponse(
+            statusCode: .ok,
+            headers: [.contentType: ExplainStream.contentType + "; charset=utf-8", HTTPHeader("Cache-Control"): "no-store"],
+            body: HTTPBodySequence(from: StreamedBody(chunks: chunks)))
     }
 
     struct ReferenceError: Error {

@@ -14,6 +14,13 @@ public struct Grounding: Sendable {
     public var numbersUnverified: [String]
     /// The answer with short names expanded and unverified claims marked.
     public var text: String
+    /// The profile's functions the answer cites (full names, in order of first citation): citations that
+    /// resolved to a function, not to a file.
+    public var verifiedFunctions: [String] = []
+
+    /// The answer holds up: it cites at least one function of the profile, and every name and number it
+    /// cites is found in the data. An answer that cites nothing is not grounded: nothing in it was checked.
+    public var grounded: Bool { !verifiedFunctions.isEmpty && unverified.isEmpty && numbersUnverified.isEmpty }
 
     public static let unverifiedNameMark = " (not in the profile)"
     public static let unverifiedNumberMark = " (unverified)"
@@ -23,8 +30,9 @@ public struct Grounding: Sendable {
     /// to its own rounding, with the same sign when the answer gives one by a sign or by "grew"/"fell" before
     /// percentage points). The offline analysis is checked the same way, against the numbers it computed.
     public init(answer: String, functions: Set<String>, files: Set<String> = [], aliases: [String: String] = [:], numbers: [Double]) {
-        var cited: [String] = [], verified: [String] = [], unverified: [String] = []
+        var cited: [String] = [], verified: [String] = [], unverified: [String] = [], verifiedFunctions: [String] = []
         var resolved: [String: String?] = [:]
+        var fileSpans = Set<String>()
         let suffixIndex = SuffixIndex(functions)
 
         func resolve(_ span: String) -> String? {
@@ -39,6 +47,7 @@ public struct Grounding: Sendable {
             } else if Self.looksLikeFile(candidate) {
                 let path = candidate.split(separator: ":").first.map(String.init) ?? candidate
                 result = files.contains { $0 == path || $0.hasSuffix("/" + path) } ? candidate : nil
+                fileSpans.insert(span)
             } else {
                 result = suffixIndex.unique(candidate)
             }
@@ -69,6 +78,7 @@ public struct Grounding: Sendable {
                 if !cited.contains(span) { cited.append(span) }
                 if let full = resolve(span) {
                     if !verified.contains(span) { verified.append(span) }
+                    if !fileSpans.contains(span) && !verifiedFunctions.contains(full) { verifiedFunctions.append(full) }
                     out += "`\(full)`"
                 } else {
                     if !unverified.contains(span) { unverified.append(span) }
@@ -130,6 +140,7 @@ public struct Grounding: Sendable {
         self.numbersVerified = numbersVerified
         self.numbersUnverified = numbersUnverified
         self.text = marked
+        self.verifiedFunctions = verifiedFunctions
     }
 
     /// A percentage or a number of percentage points, with an optional sign; thousands separators allowed.

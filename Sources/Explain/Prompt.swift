@@ -8,20 +8,49 @@ public struct PromptTemplate: Sendable {
         case explain, diff
     }
 
+    /// The standard templates; `compact` ones for small models (`<kind>-compact-*.md`: short instructions,
+    /// a terse data block, at least 5 functions kept before anything else is cut); `strict` ones for one
+    /// retry after an answer failed the quality gate (`<kind>-strict-*.md`: compact data, fewer words, the
+    /// problems of the first answer named).
+    public enum Variant: String, Sendable {
+        case standard, compact, strict
+    }
+
     public static let currentVersion = "v1"
+
+    /// Contexts up to this many tokens get the compact templates (`variant(for:)`).
+    public static let compactContextLimit = 4096
 
     public let kind: Kind
     public let version: String
     public let system: String
     public let user: String
+    public var variant: Variant = .standard
+
+    /// The version and variant, as results report it: "v1", "v1-compact", "v1-strict".
+    public var name: String { variant == .standard ? version : "\(version)-\(variant.rawValue)" }
 
     public static func load(_ kind: Kind, version: String = currentVersion) throws -> PromptTemplate {
+        try load(kind, version: version, variant: .standard)
+    }
+
+    public static func load(_ kind: Kind, version: String = currentVersion, variant: Variant) throws -> PromptTemplate {
         guard let root = Bundle.module.url(forResource: "prompts", withExtension: nil) else { throw CocoaError(.fileNoSuchFile) }
         let dir = root.appendingPathComponent(version)
+        let stem = variant == .standard ? kind.rawValue : "\(kind.rawValue)-\(variant.rawValue)"
         func read(_ part: String) throws -> String {
-            try String(contentsOf: dir.appendingPathComponent("\(kind.rawValue)-\(part).md"), encoding: .utf8)
+            try String(contentsOf: dir.appendingPathComponent("\(stem)-\(part).md"), encoding: .utf8)
         }
-        return PromptTemplate(kind: kind, version: version, system: try read("system"), user: try read("user"))
+        return PromptTemplate(kind: kind, version: version, system: try read("system"), user: try read("user"), variant: variant)
+    }
+
+    /// The templates for a budget: compact when the model's context is at most `compactContextLimit` tokens.
+    public static func load(_ kind: Kind, for budget: TokenBudget, version: String = currentVersion) throws -> PromptTemplate {
+        try load(kind, version: version, variant: variant(for: budget))
+    }
+
+    public static func variant(for budget: TokenBudget) -> Variant {
+        budget.contextTokens <= compactContextLimit ? .compact : .standard
     }
 
     func render(_ text: String, _ values: [String: String]) -> String {
@@ -80,7 +109,17 @@ public enum PromptBuilder {
     /// Longest name kept whole; longer ones keep their head and tail around "…".
     public static let maxNameBytes = 240
 
+    /// Compact and strict prompts keep at least this many functions before they cut anything else but paths.
+    public static let compactMinFunctions = 5
+    /// A strict (retry) prompt carries at most this many functions and one path.
+    public static let strictMaxFunctions = 8
+
     public static func explain(_ a: Analysis, budget: TokenBudget = TokenBudget(), template: PromptTemplate) -> ChatPrompt {
+        explain(a, budget: budget, template: template, extra: [:])
+    }
+
+    static func explain(_ a: Analysis, budget: TokenBudget, template: PromptTemplate, extra: [String: String]) -> ChatPrompt {
+        let compact = template.variant != .standard
         // Functions ranked for the budget: the heaviest by flat and by cum, alternately; shares under 0.1% are noise.
         var ranked: [FunctionShare] = []
         var seen = Set<String>()
@@ -94,7 +133,7 @@ public enum PromptBuilder {
         let alias = Aliases(names)
         let vars = [
             "language": a.language, "sampleType": a.sampleType.type, "unit": a.sampleType.unit, "total": "\(a.total)",
-        ]
+        ].merging(extra) { a, _ in a }
         var numbers: [Double] = []
         func data(functions: Int, paths: Int, nameLimit: Int) -> String {
             numbers = []
@@ -104,6 +143,9 @@ public enum PromptBuilder {
                 return NumberText.fixed(rounded, places: 1)
             }
             func q(_ name: String) -> String { quote(alias.shown(name), limit: nameLimit) }
+            if compact {
+                return compactData(a, functions: Array(ranked.prefix(functions)), paths: paths, pct: pct, q: q)
+            }
             var lines = ["profile: language \(a.language), sample type \(a.sampleType.type), unit \(a.sampleType.unit), total \(a.total)"]
             lines.append("functions by own value (flat: in the function's own code; cum: with everything it calls; percent of total):")
             lines.append("flat% cum% function")
@@ -128,7 +170,32 @@ public enum PromptBuilder {
                    pathsAvailable: a.hotPaths.count, alias: alias, numbers: { numbers }, data: data)
     }
 
+    /// The compact data block: the same facts in fewer bytes (one header line per list, paths of at most 4
+    /// frames, one path line), the finding and the culprit always in.
+    static func compactData(
+        _ a: Analysis, functions: [FunctionShare], paths: Int, pct: (Double) -> String, q: (String) -> String
+    ) -> String {
+        var lines = ["total \(a.total) \(a.sampleType.unit)", "flat% cum% function (flat: own code, cum: with callees)"]
+        for f in functions.sorted(by: { $0.flat != $1.flat ? $0.flat > $1.flat : $0.cum > $1.cum }) {
+            lines.append("\(pct(f.flatShare)) \(pct(f.cumShare)) \(q(f.name))")
+        }
+        for p in a.hotPaths.prefix(paths) where p.share >= 0.1 || p.frames == a.hotPath {
+            let frames = p.frames.count > 4 ? ["…"] + p.frames.suffix(4).map(q) : p.frames.map(q)
+            lines.append("path \(pct(p.share))%: " + frames.joined(separator: " > "))
+        }
+        for f in a.findings.prefix(2) {
+            lines.append(categoryLine("finding: \(f.title) \(pct(f.share))%", Array(f.functions.prefix(2)), "called from", Array(f.callers.prefix(2)), q))
+        }
+        if let culprit = a.culprit { lines.append("user code to change: \(q(culprit))") }
+        return lines.joined(separator: "\n")
+    }
+
     public static func diff(_ d: DiffExplanation, budget: TokenBudget = TokenBudget(), template: PromptTemplate) -> ChatPrompt {
+        diff(d, budget: budget, template: template, extra: [:])
+    }
+
+    static func diff(_ d: DiffExplanation, budget: TokenBudget, template: PromptTemplate, extra: [String: String]) -> ChatPrompt {
+        let compact = template.variant != .standard
         // Rank: the changes by total share first (they carry the user code), then by self share.
         var seen = Set<String>()
         let ranked = (d.totalChanges.prefix(5) + d.selfIncreases + d.selfDecreases + d.totalChanges.dropFirst(5))
@@ -138,7 +205,7 @@ public enum PromptBuilder {
         let vars = [
             "language": d.language, "sampleType": d.sampleType.type, "unit": d.sampleType.unit,
             "leftTotal": "\(d.leftTotal)", "rightTotal": "\(d.rightTotal)",
-        ]
+        ].merging(extra) { a, _ in a }
         var numbers: [Double] = []
         func data(functions: Int, paths: Int, nameLimit: Int) -> String {
             numbers = []
@@ -148,6 +215,24 @@ public enum PromptBuilder {
                 return (signed && rounded >= 0 ? "+" : "") + NumberText.fixed(rounded, places: 2)
             }
             func q(_ name: String) -> String { quote(alias.shown(name), limit: nameLimit) }
+            if compact {
+                var lines = ["baseline total \(d.leftTotal), comparison total \(d.rightTotal) \(d.sampleType.unit)"]
+                if d.leftTotal != 0 {
+                    lines.append("total change: \(pct(100 * Double(d.rightTotal - d.leftTotal) / Double(d.leftTotal), signed: true))%")
+                }
+                lines.append("self% before -> after (pp), total% before -> after (pp), function")
+                for c in ranked.prefix(functions) {
+                    var line = "\(pct(c.leftSelfShare)) -> \(pct(c.rightSelfShare)) (\(pct(c.selfDelta, signed: true))), \(pct(c.leftTotalShare)) -> \(pct(c.rightTotalShare)) (\(pct(c.totalDelta, signed: true))) \(q(c.name))"
+                    if c.status == .new || c.status == .vanished { line += " [\(c.status.rawValue)]" }
+                    lines.append(line)
+                }
+                for c in d.categoryChanges.prefix(min(2, max(1, paths))) {
+                    let head = "category \(c.title): \(pct(c.leftShare)) -> \(pct(c.rightShare)) (\(pct(c.delta, signed: true)))"
+                    lines.append(categoryLine(head, Array(c.functions.prefix(2)), "growth from", Array(c.callers.prefix(2)), q))
+                }
+                if let culprit = d.culprit { lines.append("user code most responsible: \(q(culprit))") }
+                return lines.joined(separator: "\n")
+            }
             var lines = [
                 "diff: language \(d.language), sample type \(d.sampleType.type), unit \(d.sampleType.unit), baseline total \(d.leftTotal), comparison total \(d.rightTotal)"
             ]
@@ -183,14 +268,19 @@ public enum PromptBuilder {
     }
 
     /// Renders with everything, then drops the lowest-ranked function or path (whichever list is longer
-    /// relative to its size) until the bound fits; as a last resort names are cut shorter.
+    /// relative to its size) until the bound fits; as a last resort names are cut shorter. Compact and strict
+    /// templates drop paths down to one first, then functions down to `compactMinFunctions`, then the last
+    /// path, then shorten names, and only then go below 5 functions.
     static func fit(
         template: PromptTemplate, vars: [String: String], budget: TokenBudget, functionsAvailable: Int, pathsAvailable: Int,
         alias: Aliases, numbers: () -> [Double], data: (Int, Int, Int) -> String
     ) -> ChatPrompt {
-        var functions = functionsAvailable
-        var paths = pathsAvailable
+        let strict = template.variant == .strict
+        var functions = strict ? min(functionsAvailable, strictMaxFunctions) : functionsAvailable
+        var paths = strict ? min(pathsAvailable, 1) : pathsAvailable
         var nameLimit = maxNameBytes
+        let compact = template.variant != .standard
+        let minFunctions = min(compactMinFunctions, functionsAvailable)
         var system = "", user = ""
         var bound = 0
         while true {
@@ -200,6 +290,22 @@ public enum PromptBuilder {
             user = template.render(template.user, values)
             bound = TokenBudget.upperBound([system, user])
             if bound <= budget.promptTokens { break }
+            if compact {
+                if paths > 1 {
+                    paths -= 1
+                } else if functions > minFunctions {
+                    functions -= 1
+                } else if paths > 0 {
+                    paths -= 1
+                } else if nameLimit > 40 {
+                    nameLimit /= 2
+                } else if functions > 1 {
+                    functions -= 1
+                } else {
+                    break
+                }
+                continue
+            }
             if paths > 0 && (paths * 3 >= functions || functions <= 1) {
                 paths -= 1
             } else if functions > 1 {
@@ -211,7 +317,7 @@ public enum PromptBuilder {
             }
         }
         return ChatPrompt(
-            templateVersion: template.version, system: system, user: user, tokenBound: bound, budget: budget.promptTokens,
+            templateVersion: template.name, system: system, user: user, tokenBound: bound, budget: budget.promptTokens,
             functionsIncluded: functions, functionsAvailable: functionsAvailable, pathsIncluded: paths,
             pathsAvailable: pathsAvailable, aliases: alias.fullNames, numbers: numbers())
     }

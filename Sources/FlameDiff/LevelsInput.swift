@@ -34,7 +34,13 @@ extension CallTree {
                 let (x, overflow) = previousEnd.addingReportingOverflow(dx)
                 guard !overflow, x <= Int64.max - total else { throw .invalidFlameGraph("\(where_): x overflows") }
                 previousEnd = x + total
-                while p < above.count && above[p].end <= x && !(total == 0 && above[p].x == x) { p += 1 }
+                // A zero-width node at x belongs to the node starting at x if there is one, else to the node ending
+                // at x: FlameGraphLevels writes children after their parent's self, so an empty last child sits at its
+                // parent's end (found by FuzzLevels: such levels were written, then refused).
+                while p < above.count && above[p].end <= x && !(total == 0 && above[p].x == x) {
+                    if total == 0 && above[p].end == x && !(p + 1 < above.count && above[p + 1].x == x) { break }
+                    p += 1
+                }
                 guard p < above.count, above[p].x <= x, x + total <= above[p].end else {
                     throw .invalidFlameGraph("\(where_): not within any node of level \(l - 1)")
                 }

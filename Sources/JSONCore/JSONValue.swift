@@ -306,7 +306,10 @@ public struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
+        // A number past Double's range (1e400) would become infinity, which JSON cannot write back: refuse it, as
+        // Go's encoding/json does (found by FuzzJSON).
         guard let d = Double(text) else { throw fail("invalid number") }
+        guard d.isFinite else { throw fail("number out of range") }
         return .double(d)
     }
 }

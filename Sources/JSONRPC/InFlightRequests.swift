@@ -8,6 +8,7 @@ public actor InFlightRequests {
     private var nextKey = 0
     private var idleWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
     private var nextWaiter = 0
+    private var roomWaiters: [(tasks: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     public init(limit: Int) { self.limit = limit }
 
@@ -42,8 +43,24 @@ public actor InFlightRequests {
         reserved -= slots
     }
 
+    /// Returns once fewer than `tasks` requests are in flight or waiting to deliver their answers. The server waits
+    /// here before reading on, so a host that stops reading our output stops us reading its input: answers nobody
+    /// takes cannot pile up (each may be megabytes).
+    public func waitForRoom(below tasks: Int) async {
+        if self.tasks.count < tasks { return }
+        await withCheckedContinuation { roomWaiters.append((tasks, $0)) }
+    }
+
     private func finish(_ key: Int) {
         tasks[key] = nil
+        if !roomWaiters.isEmpty {
+            let count = tasks.count
+            roomWaiters.removeAll { waiter in
+                guard count < waiter.tasks else { return false }
+                waiter.continuation.resume()
+                return true
+            }
+        }
         if tasks.isEmpty {
             for waiter in idleWaiters.values { waiter.resume(returning: true) }
             idleWaiters = [:]

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import JSONCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -76,12 +77,24 @@ public final class LineReader: @unchecked Sendable {
     private let credits: DispatchSemaphore
     private let fd: Int32
     private let maxLineBytes: Int
+    private let stopped = Atomic<Bool>(false)
 
     public init(fd: Int32, maxLineBytes: Int, window: Int = 4) {
         (events, continuation) = AsyncStream.makeStream(of: InputEvent.self)
-        credits = DispatchSemaphore(value: window)
+        // Credits are signalled in rather than given to the initializer: libdispatch traps when a semaphore is
+        // deallocated holding less than its initial value, which a reader whose consumer left early does (found by
+        // FuzzJSONRPC: an `exit` notification followed by more lines).
+        credits = DispatchSemaphore(value: 0)
+        for _ in 0..<window { credits.signal() }
         self.fd = fd
         self.maxLineBytes = maxLineBytes
+    }
+
+    /// The consumer is gone (the server returned): the reader thread stops at its next line instead of waiting for
+    /// credits forever. A read already blocked on the descriptor ends with its input.
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        credits.signal()
     }
 
     /// The consumer took an event: the reader may go one further.
@@ -102,6 +115,7 @@ public final class LineReader: @unchecked Sendable {
             if n <= 0 { break }
             let events = buffer.withUnsafeBytes { framer.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             for event in events { deliver(event) }
+            if stopped.load(ordering: .relaxed) { break }
         }
         for event in framer.finish() { deliver(event) }
         continuation.finish()
@@ -112,7 +126,12 @@ public final class LineReader: @unchecked Sendable {
             continuation.yield(event)
             return
         }
+        if stopped.load(ordering: .relaxed) { return }
         credits.wait()
+        if stopped.load(ordering: .relaxed) {
+            credits.signal()  // wake any other waiter of a stopped reader
+            return
+        }
         continuation.yield(event)
     }
 }

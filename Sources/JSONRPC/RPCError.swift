@@ -60,6 +60,20 @@ public struct RPCError: Error, Sendable, Equatable {
         domain(overloadedCode, kind: "overloaded", "server overloaded: \(limit) requests already in flight; retry later")
     }
 
+    /// The process's memory budget had no room for a request, even after a brief wait: -32004 `overloaded`,
+    /// with `retryAfterMs` (a hint), the bytes it needed and the budget.
+    public static func overloaded(neededBytes: Int, budgetBytes: Int, retryAfterMs: Int = 1000) -> RPCError {
+        let message =
+            "server overloaded: the memory budget (\(budgetBytes) bytes, --max-memory) has no room for this request now; "
+            + "retry in \(retryAfterMs) ms"
+        return RPCError(
+            code: overloadedCode, message: message,
+            data: [
+                "kind": "overloaded", "detail": .string(message), "retryAfterMs": .int(Int64(retryAfterMs)),
+                "neededBytes": .int(Int64(neededBytes)), "budgetBytes": .int(Int64(budgetBytes)),
+            ])
+    }
+
     public var json: JSONValue {
         var o: [String: JSONValue] = ["code": .int(Int64(code)), "message": .string(message)]
         if let data { o["data"] = data }

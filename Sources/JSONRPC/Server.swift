@@ -23,6 +23,9 @@ public struct ServerOptions: Sendable {
     public var lspLifecycle = true
     /// The notification that carries progress, with the request id under `id` (`$/progress`).
     public var progressMethod = "$/progress"
+    /// Answered requests whose answers may wait for the host to read them, beyond `maxConcurrent` in flight; past
+    /// it the server stops reading input until the host reads (backpressure, so memory stays bounded).
+    public var maxUndelivered = 16
 
     public init() {}
 }
@@ -98,11 +101,14 @@ public final class Server: Sendable {
         }
         defer { watcher.cancel() }
         for await event in reader.events {
+            // Answers waiting for a host that does not read hold memory: past a bound, stop reading until they go.
+            await registry.waitForRoom(below: config.maxConcurrent + config.maxUndelivered)
             reader.consumed()
             switch event {
             case .line(let bytes):
                 if let status = await handleLine(bytes) {
                     logger.info("exit notification received")
+                    reader.stop()
                     await drain()
                     return status
                 }

@@ -19,19 +19,45 @@ public struct ChatRequest: Sendable {
     public var model: String?
     public var temperature: Double?
     public var maxTokens: Int?
+    /// Streamed requests only: ask for a last chunk with `usage` (`stream_options: {include_usage: true}`,
+    /// which OpenAI, llama-server, vLLM and Ollama understand).
+    public var streamUsage = false
 
-    public init(messages: [ChatMessage], model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil) {
+    public init(messages: [ChatMessage], model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, streamUsage: Bool = false) {
         self.messages = messages
         self.model = model
         self.temperature = temperature
         self.maxTokens = maxTokens
+        self.streamUsage = streamUsage
     }
+}
+
+/// What a streamed completion reports, in order: text deltas, then (in the stream's last chunks) why it
+/// finished and, when asked for with `streamUsage`, the tokens used.
+public enum ChatStreamEvent: Sendable, Equatable {
+    case delta(String)
+    /// `finish_reason`: `"stop"`, or `"length"` when the answer was cut at `max_tokens`.
+    case finish(reason: String)
+    case usage(ChatUsage)
 }
 
 public struct ChatUsage: Sendable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.totalTokens = totalTokens
+    }
+
+    init?(json: Any?) {
+        guard let u = json as? [String: Any] else { return nil }
+        self.init(
+            promptTokens: u["prompt_tokens"] as? Int ?? 0, completionTokens: u["completion_tokens"] as? Int ?? 0,
+            totalTokens: u["total_tokens"] as? Int ?? 0)
+    }
 }
 
 /// A completed answer.
@@ -100,6 +126,11 @@ public struct GatewayHealth: Sendable {
     public var error: String?
     /// The LLM app's own health `details` (llm-app mode), as JSON text.
     public var details: String?
+    /// openai mode: the model ids (and aliases) the server lists in `/v1/models`.
+    public var models: [String]?
+    /// openai mode: the context window the server reports for the configured model (llama-server's
+    /// `meta.n_ctx`), when it reports one.
+    public var serverContextTokens: Int?
 }
 
 /// OpenAI-compatible chat completions through the configured gateway, with retries.
@@ -134,7 +165,26 @@ public struct ChatClient: Sendable {
 
     /// The answer as content deltas, as the model writes them. Retries happen only before the first delta.
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<String, Error> {
+        let events = self.events(request)
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self)
+        let task = Task {
+            do {
+                for try await event in events {
+                    if case .delta(let text) = event { continuation.yield(text) }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// The streamed answer with its finish reason and usage. Leaving the loop over it (or cancelling the
+    /// consuming task) cancels the transfer: the connection closes, the server stops generating.
+    public func events(_ request: ChatRequest) -> AsyncThrowingStream<ChatStreamEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatStreamEvent.self)
         let task = Task {
             do {
                 try await overRoutes { (url) async throws(GatewayError) in
@@ -171,6 +221,21 @@ public struct ChatClient: Sendable {
             }
             var details: String?
             var ok = true
+            if config.mode == .openai {
+                // A server that does not list the model may still answer: llama-server ignores the name and
+                // answers with the one model it has. Said here, because the answers will not tell.
+                let listed = Self.listedModels(response.body)
+                let known = listed.models.isEmpty || listed.models.contains(config.model)
+                return GatewayHealth(
+                    configured: true, reachable: true, ok: known, latencyMs: ms,
+                    error: known
+                        ? nil
+                        : "the server does not list the model \"\(config.model)\" in /v1/models (it lists: "
+                            + listed.models.prefix(10).joined(separator: ", ")
+                            + "); some servers (llama-server) answer with their own model whatever the name, others refuse",
+                    models: listed.models,
+                    serverContextTokens: listed.contextTokens[config.model] ?? (Set(listed.contextTokens.values).count == 1 ? listed.contextTokens.values.first : nil))
+            }
             if config.mode == .grafanaLLMApp,
                 let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
                 let d = json["details"]
@@ -187,6 +252,29 @@ public struct ChatClient: Sendable {
         }
     }
 
+    /// The ids and aliases in a `/v1/models` answer (OpenAI's `data[].id`, llama-server's `aliases`, an
+    /// Ollama-style `models[].name`/`model`), and each one's context window when the server says (`meta.n_ctx`).
+    static func listedModels(_ body: [UInt8]) -> (models: [String], contextTokens: [String: Int]) {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return ([], [:]) }
+        var names: [String] = []
+        var context: [String: Int] = [:]
+        func add(_ name: String?, _ ctx: Int?) {
+            guard let name, !name.isEmpty else { return }
+            if !names.contains(name) { names.append(name) }
+            if let ctx { context[name] = ctx }
+        }
+        for entry in json["data"] as? [[String: Any]] ?? [] {
+            let ctx = (entry["meta"] as? [String: Any])?["n_ctx"] as? Int
+            add(entry["id"] as? String, ctx)
+            for alias in entry["aliases"] as? [String] ?? [] { add(alias, ctx) }
+        }
+        for entry in json["models"] as? [[String: Any]] ?? [] {
+            add(entry["name"] as? String, nil)
+            add(entry["model"] as? String, nil)
+        }
+        return (names, context)
+    }
+
     // MARK: - Internals
 
     private func authorization() -> [(name: String, value: String)] {
@@ -200,6 +288,7 @@ public struct ChatClient: Sendable {
         ]
         if let t = request.temperature { body["temperature"] = t }
         if let m = request.maxTokens { body["max_tokens"] = m }
+        if stream && request.streamUsage { body["stream_options"] = ["include_usage": true] }
         guard let data = try? JSONSerialization.data(withJSONObject: body, options: .sortedKeys) else {
             throw .malformedResponse("the request could not be encoded")
         }
@@ -253,7 +342,7 @@ public struct ChatClient: Sendable {
     }
 
     /// One streamed attempt. Errors before the first delta may be retried; after it, `StreamedAlready` wraps them.
-    private func streamOnce(_ http: HTTPRequest, to continuation: AsyncThrowingStream<String, Error>.Continuation) async throws(GatewayError) {
+    private func streamOnce(_ http: HTTPRequest, to continuation: AsyncThrowingStream<ChatStreamEvent, Error>.Continuation) async throws(GatewayError) {
         var parser = SSEParser()
         var status = 0
         var headers: [(name: String, value: String)] = []
@@ -291,8 +380,12 @@ public struct ChatClient: Sendable {
                         let choice = (json["choices"] as? [[String: Any]])?.first
                         if let content = (choice?["delta"] as? [String: Any])?["content"] as? String, !content.isEmpty {
                             yielded = true
-                            continuation.yield(content)
+                            continuation.yield(.delta(content))
                         }
+                        if let reason = choice?["finish_reason"] as? String, !reason.isEmpty {
+                            continuation.yield(.finish(reason: reason))
+                        }
+                        if let usage = ChatUsage(json: json["usage"]) { continuation.yield(.usage(usage)) }
                     }
                 }
             }
@@ -352,12 +445,7 @@ public struct ChatClient: Sendable {
         guard let choice = (json["choices"] as? [[String: Any]])?.first,
             let content = (choice["message"] as? [String: Any])?["content"] as? String
         else { throw .malformedResponse("no choices[0].message.content") }
-        var usage: ChatUsage?
-        if let u = json["usage"] as? [String: Any] {
-            usage = ChatUsage(
-                promptTokens: u["prompt_tokens"] as? Int ?? 0, completionTokens: u["completion_tokens"] as? Int ?? 0,
-                totalTokens: u["total_tokens"] as? Int ?? 0)
-        }
+        let usage = ChatUsage(json: json["usage"])
         return ChatResponse(content: content, finishReason: choice["finish_reason"] as? String, model: json["model"] as? String, usage: usage)
     }
 }

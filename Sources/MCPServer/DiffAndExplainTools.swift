@@ -125,6 +125,12 @@ enum ExplainShape {
         [
             "grounded": Schema.bool, "source": Schema.text, "citedNames": Schema.int, "unverifiedNames": Schema.int,
             "citedNumbers": Schema.int, "unverifiedNumbers": Schema.int, "fellBack": Schema.bool,
+            "verdict": Schema.string(
+                "The answer-quality gate's verdict on the model's answer (absent when no model answered).",
+                oneOf: ["accept", "repair", "reject"]),
+            "checks": Schema.array(
+                Schema.object(["name": Schema.text, "passed": Schema.bool, "detail": Schema.text], required: ["name", "passed"])),
+            "sections": Schema.object([:], additional: true),
         ],
         required: ["grounded", "source", "citedNames", "unverifiedNames", "fellBack"], additional: true)
 
@@ -150,8 +156,10 @@ enum ExplainShape {
             "unverifiedNumbers": .int(Int64(g?["numbers"]?["unverified"]?.arrayValue?.count ?? 0)),
             "fellBack": .bool(r["fallback"] != nil && r["fallback"] != .null),
         ]
-        // A quality gate's verdict, where the service gives one, goes along as it is.
-        if let gate = r["quality"], gate != .null { q["gate"] = gate }
+        // The answer-quality gate's verdict, checks and section sources, where a model answered.
+        if case .object(let gate)? = r["quality"] {
+            for key in ["verdict", "checks", "sections"] { q[key] = gate[key] }
+        }
         return .object(q)
     }
 
@@ -231,6 +239,12 @@ enum ExplainShape {
             text += ". Grounding: \(cited - unverified.count) of \(cited) cited names found in the profile"
             if !unverified.isEmpty { text += "; not in the profile: \(unverified.prefix(5).joined(separator: ", "))" }
             text += "."
+            if let verdict = r["quality"]?["verdict"]?.stringValue {
+                let failed = (r["quality"]?["checks"]?.arrayValue ?? []).filter { $0["passed"] == .bool(false) }.compactMap {
+                    $0["name"]?.stringValue
+                }
+                text += " Quality: \(verdict)" + (failed.isEmpty ? "" : " (failed: \(failed.joined(separator: ", ")))") + "."
+            }
             if let note = r["note"]?.stringValue { text += " \(note)." }
             if followUpHint, !conversation.isEmpty {
                 text += "\nAsk more with explain_follow_up {\"conversationId\": \"\(conversation)\", \"question\": …}."

@@ -53,10 +53,20 @@ public enum ExplainSubject: Sendable {
         }
     }
 
+    /// The prompt for a budget: the compact templates for contexts up to `PromptTemplate.compactContextLimit`
+    /// tokens, the standard ones above.
     public func prompt(budget: TokenBudget) throws -> ChatPrompt {
         switch self {
-        case .profile(let a): return PromptBuilder.explain(a, budget: budget, template: try PromptTemplate.load(.explain))
-        case .diff(let d): return PromptBuilder.diff(d, budget: budget, template: try PromptTemplate.load(.diff))
+        case .profile(let a): return PromptBuilder.explain(a, budget: budget, template: try PromptTemplate.load(.explain, for: budget))
+        case .diff(let d): return PromptBuilder.diff(d, budget: budget, template: try PromptTemplate.load(.diff, for: budget))
+        }
+    }
+
+    /// What the quality gate checks an answer to `prompt` against.
+    func qualityContext(_ prompt: ChatPrompt) -> QualityContext {
+        switch self {
+        case .profile(let a): return .explain(a, prompt: prompt)
+        case .diff(let d): return .diff(d, prompt: prompt)
         }
     }
 
@@ -105,9 +115,11 @@ public struct ExplainResult: Sendable {
     public var analysis: JSONValue?
     public var conversationId: String
     public var note: String?
+    /// The quality gate's verdict on the model's answer (nil when no model answered).
+    public var quality: QualityVerdict?
 
-    /// Grounded: every cited name and number holds.
-    public var grounded: Bool { grounding.unverified.isEmpty && grounding.numbersUnverified.isEmpty }
+    /// Grounded: it cites a function of the profile, and every cited name and number holds.
+    public var grounded: Bool { grounding.grounded }
 
     public var json: JSONValue {
         var result: [String: JSONValue] = [
@@ -128,6 +140,7 @@ public struct ExplainResult: Sendable {
         }
         if let analysis { result["analysis"] = analysis }
         if let note { result["note"] = .string(note) }
+        if let quality { result["quality"] = ExplainService.json(quality) }
         return .object(result)
     }
 }
@@ -140,10 +153,18 @@ public struct ExplainService: Sendable {
 
     public static let maxQuestionBytes = 4000
 
-    /// `onDelta` receives streamed text as it arrives (only when `stream`).
+    /// `onDelta` receives streamed text as it arrives (only when `stream`). Every model answer goes through
+    /// the quality gate (`AnswerQuality`): accepted as it is, repaired (failed sections from the offline
+    /// analysis, marked), or rejected (the offline answer, fallback reason `low_quality`); a streamed answer
+    /// that loops is stopped early and the upstream request cancelled, and a streamed answer that is
+    /// repaired or rejected is followed by a notice delta and the text that replaces it. No second attempt
+    /// is made with the stricter retry prompt: on the recorded small-model answers it did not help.
+    /// `budget` overrides the service's (a request's own settings).
     public func explain(
-        _ subject: ExplainSubject, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
+        _ subject: ExplainSubject, gateway: GatewayConfig?, budget: TokenBudget? = nil, stream: Bool,
+        onDelta: @escaping @Sendable (String) async -> Void
     ) async throws(RPCError) -> ExplainResult {
+        let budget = budget ?? self.budget
         let prompt: ChatPrompt
         do {
             prompt = try subject.prompt(budget: budget)
@@ -151,19 +172,35 @@ public struct ExplainService: Sendable {
             throw RPCError.internalError("the prompt templates could not be read")
         }
         var messages = [ChatMessage(role: "system", content: prompt.system), ChatMessage(role: "user", content: prompt.user)]
-        let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
+        let answer: Result<Answer, FallbackReason>
+        if gateway != nil, prompt.tokenBound > prompt.budget {
+            // Even the compact prompt, cut to its minimum, does not fit: a server would refuse it.
+            answer = .failure(FallbackReason(
+                reason: "context_too_small",
+                detail: "the prompt needs up to \(prompt.tokenBound) tokens but the context of \(budget.contextTokens) leaves \(prompt.budget) after \(budget.answerTokens) for the answer; raise the context tokens setting or lower the answer tokens"))
+        } else {
+            answer = await ask(messages, gateway: gateway, budget: budget, stream: stream, onDelta: onDelta)
+        }
         if Task.isCancelled { throw .cancelled }
         var result: ExplainResult
         switch answer {
-        case .success(let response):
-            let grounding = Grounding(
-                answer: response.content, functions: subject.functions, files: subject.files, aliases: prompt.aliases,
-                numbers: prompt.numbers)
-            result = ExplainResult(
-                source: .llm, model: response.model ?? gateway?.model ?? "", markdown: grounding.text,
-                sections: AnswerSections(grounding.text, titles: subject.titles).sections, grounding: grounding,
-                usage: response.usage, conversationId: "")
-            messages.append(ChatMessage(role: "assistant", content: response.content))
+        case .success(let reply):
+            let gated = AnswerQuality.evaluate(
+                reply.response.content, finishReason: reply.response.finishReason, context: subject.qualityContext(prompt),
+                stoppedEarly: reply.stoppedBy)
+            if stream, let epilogue = gated.streamEpilogue { await onDelta(epilogue) }
+            if gated.quality.verdict == .reject {
+                result = Self.offline(subject, reason: FallbackReason(reason: QualityVerdict.fallbackReason, detail: gated.quality.fallbackDetail))
+                result.model = reply.response.model ?? gateway?.model
+            } else {
+                result = ExplainResult(
+                    source: .llm, model: reply.response.model ?? gateway?.model ?? "", markdown: gated.markdown,
+                    sections: gated.sections, grounding: gated.grounding, conversationId: "")
+            }
+            result.usage = reply.response.usage
+            result.quality = gated.quality
+            // The conversation goes on from what the reader was given, not from a rejected answer.
+            messages.append(ChatMessage(role: "assistant", content: result.markdown))
         case .failure(let reason):
             result = Self.offline(subject, reason: reason)
             messages.append(ChatMessage(role: "assistant", content: result.markdown))
@@ -175,9 +212,14 @@ public struct ExplainService: Sendable {
         return result
     }
 
+    /// A question about an earlier explanation. The answer goes through the gate as a follow-up (no
+    /// sections, no citation required): a rejected one is replaced by the offline analysis and is not
+    /// kept in the conversation.
     public func followUp(
-        id: String, question: String, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
+        id: String, question: String, gateway: GatewayConfig?, budget: TokenBudget? = nil, stream: Bool,
+        onDelta: @escaping @Sendable (String) async -> Void
     ) async throws(RPCError) -> ExplainResult {
+        let budget = budget ?? self.budget
         guard question.utf8.count <= Self.maxQuestionBytes else {
             throw RPCError.invalidParams("question", "is longer than \(Self.maxQuestionBytes) bytes")
         }
@@ -190,18 +232,33 @@ public struct ExplainService: Sendable {
                 "conversation \(id) is unknown or expired (conversations last \(Int(Conversations.ttl.components.seconds / 60)) minutes); start again with flamegraph.explain")
         }
         var messages = Conversations.bounded(conversation.messages + [ChatMessage(role: "user", content: question)], budget: budget)
-        let answer = await ask(messages, gateway: gateway, stream: stream, onDelta: onDelta)
+        let answer = await ask(messages, gateway: gateway, budget: budget, stream: stream, onDelta: onDelta)
         if Task.isCancelled { throw .cancelled }
         switch answer {
-        case .success(let response):
-            let grounding = Grounding(
-                answer: response.content, functions: conversation.subject.functions, files: conversation.subject.files,
-                aliases: conversation.aliases, numbers: conversation.numbers)
-            messages.append(ChatMessage(role: "assistant", content: response.content))
-            await conversations.update(id, messages: messages)
-            return ExplainResult(
-                source: .llm, model: response.model ?? gateway?.model ?? "", markdown: grounding.text, grounding: grounding,
-                usage: response.usage, conversationId: id)
+        case .success(let reply):
+            let subject = conversation.subject
+            let context = QualityContext.followUp(
+                functions: subject.functions, files: subject.files, aliases: conversation.aliases, numbers: conversation.numbers,
+                offlineMarkdown: subject.offline.markdown, promptText: messages.first?.content ?? "")
+            let gated = AnswerQuality.evaluate(
+                reply.response.content, finishReason: reply.response.finishReason, context: context, stoppedEarly: reply.stoppedBy)
+            if stream, let epilogue = gated.streamEpilogue { await onDelta(epilogue) }
+            var result: ExplainResult
+            if gated.quality.verdict == .reject {
+                result = Self.offline(subject, reason: FallbackReason(reason: QualityVerdict.fallbackReason, detail: gated.quality.fallbackDetail))
+                result.model = reply.response.model ?? gateway?.model
+                result.note = "the model's answer to the question failed the quality checks; this is the offline analysis of the same profile"
+            } else {
+                messages.append(ChatMessage(role: "assistant", content: gated.markdown))
+                await conversations.update(id, messages: messages)
+                result = ExplainResult(
+                    source: .llm, model: reply.response.model ?? gateway?.model ?? "", markdown: gated.markdown, grounding: gated.grounding,
+                    conversationId: id)
+            }
+            result.conversationId = id
+            result.usage = reply.response.usage
+            result.quality = gated.quality
+            return result
         case .failure(let reason):
             // Without a model the analysis is all there is: answer with it, and say why.
             var result = Self.offline(conversation.subject, reason: reason)
@@ -211,24 +268,55 @@ public struct ExplainService: Sendable {
         }
     }
 
+    /// A model's reply: the response, and the loop the stream monitor stopped it for.
+    struct Answer {
+        var response: ChatResponse
+        var stoppedBy: RepetitionDetector.Loop?
+    }
+
     /// The completion, or why there is none (a reason safe to show: gateway errors never carry the key).
+    /// Streamed, each delta is passed on and fed to a `StreamQualityMonitor`; when it sees a loop the stream
+    /// is left, which cancels the transfer (the connection closes; the server stops generating).
     private func ask(
-        _ messages: [ChatMessage], gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
-    ) async -> Result<ChatResponse, FallbackReason> {
+        _ messages: [ChatMessage], gateway: GatewayConfig?, budget: TokenBudget, stream: Bool,
+        onDelta: @escaping @Sendable (String) async -> Void
+    ) async -> Result<Answer, FallbackReason> {
         guard let gateway else { return .failure(FallbackReason(reason: "not_configured", detail: "no LLM gateway is configured")) }
         let client = ChatClient(config: gateway)
-        let request = ChatRequest(messages: messages, temperature: 0.2, maxTokens: budget.answerTokens)
+        // Usage in a stream must be asked for; the LLM app's proxy is left as it is.
+        let request = ChatRequest(
+            messages: messages, temperature: 0.2, maxTokens: budget.answerTokens, streamUsage: gateway.mode == .openai)
         if Task.isCancelled { return .failure(FallbackReason(reason: "cancelled", detail: "request cancelled")) }
         do {
             if stream {
-                var text = ""
-                for try await delta in client.stream(request) {
-                    text += delta
-                    await onDelta(delta)
+                var monitor = StreamQualityMonitor()
+                var finishReason: String?
+                var usage: ChatUsage?
+                var attempt = request
+                while true {
+                    do {
+                        reading: for try await event in client.events(attempt) {
+                            switch event {
+                            case .delta(let text):
+                                await onDelta(text)
+                                if case .stop = monitor.feed(text) { break reading }
+                            case .finish(let reason):
+                                finishReason = reason
+                            case .usage(let u):
+                                usage = u
+                            }
+                        }
+                        break
+                    } catch GatewayError.providerError(400, _) where attempt.streamUsage && monitor.text.isEmpty {
+                        // A server that does not know stream_options refuses the request: ask again without it.
+                        attempt.streamUsage = false
+                    }
                 }
-                return .success(ChatResponse(content: text, finishReason: nil, model: gateway.model, usage: nil))
+                return .success(Answer(
+                    response: ChatResponse(content: monitor.text, finishReason: finishReason, model: gateway.model, usage: usage),
+                    stoppedBy: monitor.stoppedBy))
             }
-            return .success(try await client.complete(request))
+            return .success(Answer(response: try await client.complete(request)))
         } catch let error as GatewayError {
             return .failure(FallbackReason(error, config: gateway))
         } catch {
@@ -259,12 +347,21 @@ public struct ExplainService: Sendable {
             fallback: (reason.reason, reason.detail), conversationId: "")
     }
 
+    /// `{verdict, checks: [{name, passed, detail}], sections: {key: "model"|"offlineRepair"}}`.
+    static func json(_ q: QualityVerdict) -> JSONValue {
+        [
+            "verdict": .string(q.verdict.rawValue),
+            "checks": .array(q.checks.map { ["name": .string($0.name), "passed": .bool($0.passed), "detail": .string($0.detail)] }),
+            "sections": .object(q.sections.mapValues { .string($0.rawValue) }),
+        ]
+    }
+
     static func json(_ g: Grounding) -> JSONValue {
         func list(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
         return [
             "cited": list(g.cited), "verified": list(g.verified), "unverified": list(g.unverified),
             "numbers": ["cited": list(g.numbersCited), "verified": list(g.numbersVerified), "unverified": list(g.numbersUnverified)],
-            "grounded": .bool(g.unverified.isEmpty && g.numbersUnverified.isEmpty),
+            "grounded": .bool(g.grounded),
         ]
     }
 }

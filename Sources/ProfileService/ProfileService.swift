@@ -22,6 +22,9 @@ public struct ServiceConfig: Sendable {
     public var pyroscope: PyroscopeConfig?
     /// The prompt budget for explanations.
     public var budget = TokenBudget()
+    /// The memory that requests may hold together (`--max-memory`, less what the process holds otherwise);
+    /// nil: no budget (the CLI, which serves one request).
+    public var memoryBudget: MemoryBudget?
     /// The transport's settings, reported by `initialize`.
     public var transport = ServerOptions()
 
@@ -54,14 +57,24 @@ public final class ProfileService: Sendable {
 
     /// Runs a method with a typed request (the CLI's way in).
     public func run<M: ServiceMethod>(_ method: M.Type, _ request: M.Request, context: RequestContext? = nil) async throws(RPCError) -> M.Response {
-        try await M.respond(to: request, in: self, context: context)
+        try await withMemoryReservation { () async throws(RPCError) -> M.Response in try await M.respond(to: request, in: self, context: context) }
+    }
+
+    /// Runs one request's work with a reservation of its own against the memory budget (if any, and if the task
+    /// has none yet), given back when the request and every thread working for it are done.
+    public func withMemoryReservation<T>(_ body: () async throws(RPCError) -> T) async throws(RPCError) -> T {
+        guard let budget = config.memoryBudget, MemoryReservation.current == nil else { return try await body() }
+        let result: Result<T, RPCError> = await MemoryReservation.$current.withValue(MemoryReservation(budget: budget)) {
+            do throws(RPCError) { return .success(try await body()) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// Explains an analysed subject (the CLI analyses first, then prints a heading, then explains).
     public func explain(
         _ subject: ExplainSubject, gateway: GatewayConfig?, stream: Bool, onDelta: @escaping @Sendable (String) async -> Void
     ) async throws(RPCError) -> ExplainResult {
-        try await explainer.explain(subject, gateway: gateway, stream: stream, onDelta: onDelta)
+        try await explainer.explain(subject, gateway: gateway, budget: nil, stream: stream, onDelta: onDelta)
     }
 
     /// Decodes every source (fetched concurrently with nothing else; decoding on threads of its own).

@@ -27,12 +27,27 @@ extension ProfileSource {
     public var format: ProfileFormat? { nil }
 
     /// Fetches and decodes; decoding runs on a thread of its own and stops when the request is cancelled.
+    /// With a memory budget (the request's `MemoryReservation.current`), decoding first reserves what the
+    /// profile should need (from the gzip trailer's size, a hint) and grows the reservation as inflating shows
+    /// the real size; a budget with no room answers "overloaded".
     public func profile(limits: DecodeLimits, parameter: String) async throws(RPCError) -> Profile {
         let bytes = try await self.bytes(limits: limits)
         let name = errorLabel ?? parameter
         let format = self.format
+        guard let reservation = MemoryReservation.current else {
+            return try await offload { () throws(RPCError) -> Profile in
+                try ProfileDecoding.decode(bytes, format: format, limits: limits, parameter: name)
+            }
+        }
         return try await offload { () throws(RPCError) -> Profile in
-            try ProfileDecoding.decode(bytes, format: format, limits: limits, parameter: name)
+            try reservation.run { () throws(RPCError) -> Profile in
+                let estimate = ProfileDecoding.inflatedSizeHint(bytes, limits: limits)
+                guard MemoryReservation.cover(inflated: estimate) else {
+                    throw RPCError.overloaded(
+                        neededBytes: MemoryReservation.need(inflated: estimate), budgetBytes: reservation.budget.limit)
+                }
+                return try ProfileDecoding.decode(bytes, format: format, limits: limits, parameter: name)
+            }
         }
     }
 }
@@ -41,10 +56,22 @@ extension ProfileSource {
 /// .cpuprofile, speedscope, perf script; detected from the content unless named), with the error naming the
 /// parameter they came from.
 public enum ProfileDecoding {
+    /// The inflated size to expect: the gzip trailer's (attacker-controlled, so capped by the limit and by what
+    /// deflate can produce from these bytes, and only a first guess), else the bytes as they are.
+    public static func inflatedSizeHint(_ bytes: [UInt8], limits: DecodeLimits) -> Int {
+        guard bytes.count >= 18, bytes[0] == 0x1f, bytes[1] == 0x8b else { return bytes.count }
+        let t = bytes.count - 4
+        let declared = Int(bytes[t]) | Int(bytes[t + 1]) << 8 | Int(bytes[t + 2]) << 16 | Int(bytes[t + 3]) << 24
+        return min(max(declared, bytes.count), limits.maxInflatedBytes, bytes.count * Gunzip.maxRatio)
+    }
+
     public static func decode(_ bytes: [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
         do {
             return try ProfileReader.decode(bytes, format: format, limits: limits)
         } catch {
+            if case .pprof(.memoryBudget) = error, let refusal = MemoryReservation.threadRefusal {
+                throw RPCError.overloaded(neededBytes: refusal.neededBytes, budgetBytes: refusal.budgetBytes)
+            }
             if case .pprof(let e) = error { throw RPCError.badProfile(e, parameter: parameter) }
             let code = error.kind == "limit_exceeded" ? RPCError.limitExceededCode : RPCError.badProfileCode
             throw RPCError.domain(code, kind: error.kind, "\(parameter): \(error)")

@@ -67,7 +67,9 @@ public struct ServiceHandler: RPCHandler {
 
     public func handle(_ method: String, _ params: JSONValue?, _ context: RequestContext) async throws(RPCError) -> JSONValue {
         guard let m = methods[method] else { throw .methodNotFound(method) }
-        return try await Self.invoke(m, Params(params), service: service, context: context)
+        return try await service.withMemoryReservation { () async throws(RPCError) -> JSONValue in
+            try await Self.invoke(m, Params(params), service: service, context: context)
+        }
     }
 
     /// Runs a method from JSON params to a JSON result (used by dispatch and callResource).

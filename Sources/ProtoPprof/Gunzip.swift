@@ -2,6 +2,9 @@ import CDeflate
 
 /// Whole-buffer gzip inflation with libdeflate, bounded by a size limit.
 public enum Gunzip {
+    /// The most bytes deflate inflates one input byte to (a 258-byte match per 2 bits, about 1032:1).
+    public static let maxRatio = 1032
+
     /// True when the bytes start with the gzip magic number.
     public static func isGzip(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b
@@ -23,7 +26,8 @@ public enum Gunzip {
                 if rest.allSatisfy({ $0 == 0 }) { break }
                 throw .corruptGzip("unexpected bytes after gzip member at offset \(offset)")
             }
-            let (member, consumed) = try inflateMember(rest, decompressor: decompressor, limit: limit - output.count)
+            let (member, consumed) = try inflateMember(
+                rest, decompressor: decompressor, limit: limit - output.count, alreadyInflated: output.count)
             // One member is the common case: keep its buffer rather than copy 100+ MB.
             if output.isEmpty { output = member } else { output.append(contentsOf: member) }
             offset += consumed
@@ -32,7 +36,7 @@ public enum Gunzip {
     }
 
     private static func inflateMember(
-        _ input: UnsafeRawBufferPointer, decompressor: OpaquePointer, limit: Int
+        _ input: UnsafeRawBufferPointer, decompressor: OpaquePointer, limit: Int, alreadyInflated: Int
     ) throws(PprofError) -> ([UInt8], Int) {
         guard input.count >= 18 else { throw .corruptGzip("gzip stream of \(input.count) bytes is too short") }
         // The trailer's ISIZE is the inflated size modulo 2^32 for a single member; use it as the first guess.
@@ -43,6 +47,10 @@ public enum Gunzip {
         // try with the whole allowance (untouched capacity costs no memory) and let the data decide.
         var capacity = declared > limit ? limit : max(declared, min(limit, max(4096, input.count * 4)))
         while true {
+            // The request's memory reservation grows with the buffer (the trailer is only the first guess), up to
+            // what deflate can produce at all: 1032 bytes per input byte, whatever the trailer claims.
+            let possible = min(capacity, input.count.multipliedReportingOverflow(by: Self.maxRatio).partialValue)
+            guard MemoryReservation.cover(inflated: possible + alreadyInflated) else { throw .memoryBudget }
             var consumed = 0
             var produced = 0
             var result = LIBDEFLATE_SUCCESS

@@ -16,6 +16,9 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The values of one sample type (`type/unit`) add up to more than Int64 holds, counted in magnitude:
     /// totals and subtree sums over them would overflow.
     case valueSumOverflow(sampleType: String)
+    /// The process's memory budget (`MemoryBudget`) had no room for the profile, even after a brief wait:
+    /// not the profile's fault; the server answers "overloaded" and the request may be retried.
+    case memoryBudget
 
     public var description: String {
         switch self {
@@ -33,6 +36,8 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid profile: \(field): \(reason)"
         case .valueSumOverflow(let sampleType):
             return "invalid profile: the values of sample type \(sampleType) add up to more than 2^63-1 in magnitude, so their totals would overflow"
+        case .memoryBudget:
+            return "the server's memory budget has no room for this profile now; retry later"
         }
     }
 
@@ -41,6 +46,7 @@ public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .empty, .corruptGzip, .malformedProtobuf, .invalid, .valueSumOverflow: return "bad_profile"
         case .inflatedSizeLimit, .decodeMemoryLimit: return "limit_exceeded"
+        case .memoryBudget: return "overloaded"
         }
     }
 }

@@ -115,7 +115,8 @@ import Testing
         let before = try f.llm.requestCount()
         let own = try h.postJSON("/explain", body)
         #expect(own.status == 200, "\(own)")
-        #expect(json(own)["source"] as? String == "llm", "\(own.text.prefix(400))")
+        // (The test server echoes the prompt, which the quality gate rejects: a verdict says the model answered.)
+        #expect((json(own)["quality"] as? [String: Any])?["verdict"] as? String == "reject", "\(own.text.prefix(400))")
         let reached = try f.llm.requestCount()
         #expect(reached > before)
         // …other origins are refused before anything is computed.
@@ -145,6 +146,56 @@ import Testing
             #expect(r.status == 403, "\(route): \(r)")
         }
         #expect(try f.llm.requestCount() == reached, "a refused request reached the model")
+    }
+
+    /// The page's explain POST with `Accept: application/x-ndjson`: a chunked answer of `delta` lines (the child's
+    /// `$/progress`) and one `end` line with the resource's status and body; the same Origin rule as ever.
+    @Test func anExplainAskedForNDJSONStreamsDeltasThenTheResult() throws {
+        let f = try Self.fixture()
+        let h = f.host
+        let body = #"{"profile": {"name": "go-cpu-fib.pb.gz"}}"#
+        let r = try h.postJSON("/explain", body, extra: ["Accept: application/x-ndjson, application/json"])
+        #expect(r.status == 200, "\(r)")
+        #expect(r.headers["content-type"]?.hasPrefix("application/x-ndjson") == true)
+        #expect(r.headers["transfer-encoding"] == "chunked")
+        let chunks = Self.dechunk([UInt8](r.body))
+        let lines = chunks.joined().split(separator: UInt8(ascii: "\n")).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
+        }
+        let deltas = lines.filter { $0["event"] as? String == "delta" }.compactMap { $0["text"] as? String }
+        #expect(deltas.count > 3)
+        #expect(deltas.joined().hasPrefix("echo: "))
+        // Written as they came: more than one HTTP chunk, and the result last.
+        #expect(chunks.count > 3)
+        let end = try #require(lines.last)
+        #expect(end["event"] as? String == "end" && end["status"] as? Int == 200, "\(end)")
+        let result = try #require(end["body"] as? [String: Any])
+        #expect(result["source"] as? String == "llm" && result["conversationId"] is String)
+        // An error of the routed method is the end line's status and body.
+        let bad = try h.postJSON("/explain", #"{"profile": {"name": "go-cpu-fib.pb.gz"}, "subtree": []}"#, extra: ["Accept: application/x-ndjson"])
+        let badEnd = Self.dechunk([UInt8](bad.body)).joined().split(separator: UInt8(ascii: "\n")).last.flatMap {
+            try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
+        }
+        #expect(badEnd?["status"] as? Int == 400 && ((badEnd?["body"] as? [String: Any])?["error"] as? String)?.contains("subtree") == true)
+        let foreign = try RawHTTP.request(
+            port: h.port,
+            "POST \(DevHostProcess.api)/explain HTTP/1.1\r\nHost: \(h.host)\r\nCookie: \(h.cookie)\r\nOrigin: http://evil.example\r\nAccept: application/x-ndjson\r\nContent-Type: application/json",
+            body: Array(body.utf8))
+        #expect(foreign.status == 403)
+    }
+
+    /// The chunks of a chunked body.
+    static func dechunk(_ body: [UInt8]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var i = 0
+        while i < body.count {
+            guard let eol = body[i...].firstIndex(of: UInt8(ascii: "\r")), let size = Int(String(decoding: body[i ..< eol], as: UTF8.self), radix: 16),
+                size > 0, eol + 2 + size <= body.count
+            else { break }
+            out.append(Array(body[(eol + 2) ..< (eol + 2 + size)]))
+            i = eol + 2 + size + 2
+        }
+        return out
     }
 
     @Test func staticFilesNeverComeFromOutsideThePage() throws {

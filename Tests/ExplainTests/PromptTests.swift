@@ -106,6 +106,16 @@ func makeProfile(_ stacks: [([String], Int64)]) throws -> Profile {
         #expect(prompt.tokenBound <= TokenBudget().promptTokens)
         #expect(TokenBudget.upperBound([prompt.system, prompt.user]) == prompt.tokenBound)
         #expect(prompt.functionsIncluded >= 10)
+        // The compact prompt at a 2,048-token context with 512 for the answer: the main finding, the culprit and
+        // at least 5 functions still go in.
+        let small = TokenBudget(contextTokens: 2048, answerTokens: 512)
+        let compact = PromptBuilder.explain(analysis, budget: small, template: try PromptTemplate.load(.explain, for: small))
+        #expect(compact.templateVersion == "v1-compact")
+        #expect(compact.tokenBound <= 1536, "bound \(compact.tokenBound)")
+        #expect(compact.functionsIncluded >= 5, "\(compact.functionsIncluded) of \(compact.functionsAvailable)")
+        let culprit = try #require(analysis.culprit)
+        #expect(compact.user.contains("user code to change: " + PromptBuilder.quote(compact.aliases.first { $0.value == culprit }?.key ?? culprit)))
+        if let finding = analysis.findings.first { #expect(compact.user.contains("finding: \(finding.title)")) }
     }
 
     @Test func theDiffPromptFitsAndNamesTheCulprit() throws {

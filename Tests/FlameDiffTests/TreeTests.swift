@@ -111,3 +111,25 @@ import Testing
         #expect(throws: FlameDiffError.invalidLabelFilter("nokey")) { try LabelFilter(parsing: "nokey") }
     }
 }
+
+@Suite struct SubtreeTests {
+    let tree = CallTree(stacks: [(["main", "a", "b"], 3), (["main", "a"], 2), (["main", "c", "a", "b"], 5), (["other"], 1)])
+
+    @Test func aPathFindsItsNodeAndItsSubtreeKeepsOnlyWhatIsBelow() throws {
+        let node = try #require(tree.node(at: ["main", "a"]))
+        #expect(tree.path(of: node) == ["main", "a"])
+        let sub = tree.subtree(at: node)
+        #expect(sub.totalValue == 5)
+        #expect(Set(sub.names) == ["a", "b"])
+        let b = try #require(sub.node(at: ["a", "b"]))
+        #expect(sub.selfValue[b] == 3)
+        #expect(sub.total[try #require(sub.node(at: ["a"]))] == 5)
+    }
+
+    @Test func unknownPathsAreNilAndTheRootIsTheWholeTree() {
+        #expect(tree.node(at: ["a"]) == nil)
+        #expect(tree.node(at: ["main", "c", "b"]) == nil)
+        #expect(tree.node(at: []) == 0)
+        #expect(tree.subtree(at: 0).totalValue == tree.totalValue)
+    }
+}

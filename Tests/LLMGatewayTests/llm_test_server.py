@@ -22,13 +22,25 @@ Misbehaviour on demand, per request: header `X-Test-Fault: NAME[=ARG]` or model 
   429-once=KEY   answer 429 (Retry-After: 1) the first time KEY is seen, then normally
   500-once=KEY   answer 500 the first time KEY is seen, then normally
   slow500=MS     wait MS milliseconds, then answer 500 (a retryable failure that takes time)
-GET /v1/models lists the models (openai mode's health check). GET /__test/requests answers {"count": N}: how many
-other requests arrived (tests use it to prove that a refused request never reached the model).
+  replay=NAME[@MS] answer with a real server's recorded body from Tests/Fixtures/llm/recorded: NAME.response.json,
+                 or streamed NAME.sse one event at a time, MS milliseconds apart (default 4)
+  reply=KEY      answer with the text stored under KEY by --replies FILE (a JSON object of texts)
+  no-stream-options  answer 400 to a request that carries stream_options (a server that does not know the field)
+GET /v1/models lists the models (openai mode's health check): test-model and gpt-4o-mini (the default), and with --models-json FILE that file's body
+(a recorded llama-server answer, or its recording wrapped as {status, content-type, body}). GET /__test/streams answers {"streams": [{"name", "sent", "total", "closedEarly"}]}:
+how many events of each replayed stream went out, and whether the client closed the connection before the end. GET /__test/requests answers {"count": N, "requests":
+[...], "disconnects": D}: how many other requests arrived (tests use it to prove that a refused request never reached
+the model), the last 50 chat requests ({path, stream, model, messages}), and how many stalled streams the client
+closed while the server held them. POST /__test/config {"reply": TEXT|null, "fault": "NAME[=ARG]"|"", "delayMs": MS}
+changes the defaults at run time (a test of a host that holds the model settings cannot send X-Test-Fault): the
+reply, a fault for every request without one of its own, and a pause before each streamed word.
 With --legacy it serves only the LLM app's older /openai/v1/... routes (404 on /llm/v1/...).
+A streamed request with stream_options.include_usage gets a last chunk with usage and no choices.
 Replies echo the last user message: "echo: <text>" (with --reply TEXT: always TEXT); streamed in word-sized chunks with a random "p"
 padding field (as the LLM app adds), keep-alive comments and CRLF line endings when --crlf is given.
 """
 import json
+import os
 import random
 import socket
 import sys
@@ -43,6 +55,13 @@ SEEN_LOCK = threading.Lock()
 COUNT = 0
 CRLF = False
 REPLY = None
+REPLIES = {}
+MODELS_BODY = None
+STREAMS = []
+RECORDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures", "llm", "recorded")
+CONFIG = {"reply": None, "fault": "", "delayMs": 0}
+LOG = []
+DISCONNECTS = 0
 ROUTES = (
     "/v1/chat/completions",
     "/api/plugins/grafana-llm-app/resources/llm/v1/chat/completions",
@@ -81,13 +100,25 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__test/requests":
             with SEEN_LOCK:
-                self._json(200, {"count": COUNT})
+                self._json(200, {"count": COUNT, "requests": LOG[-50:], "disconnects": DISCONNECTS})
+            return
+        if self.path == "/__test/streams":
+            with SEEN_LOCK:
+                self._json(200, {"streams": [dict(s) for s in STREAMS]})
             return
         self._count()
         if self.path == "/v1/models":
             if not self._authorized():
                 return
-            self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+            if MODELS_BODY is not None:
+                body = MODELS_BODY
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}, {"id": "gpt-4o-mini", "object": "model"}]})
             return
         if self.path.startswith("/api/plugins/grafana-llm-app/health"):
             if not self._authorized():
@@ -99,9 +130,19 @@ class Handler(BaseHTTPRequestHandler):
         self._json(404, {"error": {"message": "not found"}})
 
     def do_POST(self):
-        self._count()
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
+        if self.path == "/__test/config":
+            try:
+                change = json.loads(raw or b"{}")
+            except Exception:
+                self._json(400, {"error": {"message": "config is not JSON"}})
+                return
+            with SEEN_LOCK:
+                CONFIG.update({k: v for k, v in change.items() if k in CONFIG})
+                self._json(200, dict(CONFIG))
+            return
+        self._count()
         if self.path not in ROUTES or (LEGACY and "/resources/llm/" in self.path):
             self._json(404, {"error": {"message": "not found"}})
             return
@@ -116,9 +157,26 @@ class Handler(BaseHTTPRequestHandler):
         model = str(req.get("model", ""))
         if model.startswith("fault:"):
             fault = model[len("fault:"):]
+        with SEEN_LOCK:
+            fault = fault or CONFIG["fault"] or ""
+            reply = CONFIG["reply"]
+            LOG.append({"path": self.path, "stream": bool(req.get("stream")), "model": model,
+                        "messages": req.get("messages") or []})
+            del LOG[:-50]
         name, _, arg = fault.partition("=")
         messages = req.get("messages") or [{}]
-        text = REPLY if REPLY is not None else "echo: " + str(messages[-1].get("content", ""))
+        if reply is None:
+            reply = REPLY
+        text = reply if reply is not None else "echo: " + str(messages[-1].get("content", ""))
+        if name == "reply":
+            text = REPLIES[arg]
+        if name == "no-stream-options" and "stream_options" in req:
+            # As a server that does not know the field answers.
+            self._json(400, {"error": {"message": "unknown field: stream_options", "type": "invalid_request_error"}})
+            return
+        if name == "replay":
+            self._replay(req, *arg.partition("@")[::2])
+            return
 
         if name in ("429-once", "500-once"):
             with SEEN_LOCK:
@@ -180,6 +238,42 @@ class Handler(BaseHTTPRequestHandler):
             "usage": {"prompt_tokens": 10, "completion_tokens": len(text.split()), "total_tokens": 10 + len(text.split())},
         })
 
+    def _replay(self, req, name, delay):
+        if not name.replace("-", "").isalnum():
+            self._json(400, {"error": {"message": "bad replay name"}})
+            return
+        if not req.get("stream"):
+            with open(os.path.join(RECORDED, name + ".response.json"), "rb") as f:
+                body = f.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        with open(os.path.join(RECORDED, name + ".sse"), "rb") as f:
+            events = [e + b"\n\n" for e in f.read().split(b"\n\n") if e.strip()]
+        record = {"name": name, "sent": 0, "total": len(events), "closedEarly": False}
+        with SEEN_LOCK:
+            STREAMS.append(record)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        pause = int(delay or "4") / 1000
+        try:
+            for event in events:
+                self.wfile.write(event)
+                self.wfile.flush()
+                with SEEN_LOCK:
+                    record["sent"] += 1
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            with SEEN_LOCK:
+                record["closedEarly"] = True
+
     def _stream(self, req, text, fault, arg):
         nl = b"\r\n" if CRLF else b"\n"
         self.send_response(200)
@@ -202,8 +296,11 @@ class Handler(BaseHTTPRequestHandler):
             for i, word in enumerate(words):
                 if fault == "stall" and i >= int(arg or "1"):
                     self.wfile.flush()
-                    time.sleep(60)
+                    self._hold(60)
                     return
+                delay = CONFIG["delayMs"]
+                if delay:
+                    time.sleep(delay / 1000)
                 if fault == "broken-sse" and i == 1:
                     self.wfile.write(b"data: {\"choices\": [ this is broken" + nl + nl)
                     self.wfile.flush()
@@ -220,14 +317,32 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(data[7:])
                 self.wfile.flush()
             self.wfile.write(chunk({}, "stop"))
+            if (req.get("stream_options") or {}).get("include_usage"):
+                # As OpenAI and llama-server send it: a last chunk without choices.
+                usage = {"prompt_tokens": 10, "completion_tokens": len(words), "total_tokens": 10 + len(words)}
+                self.wfile.write(b"data: " + json.dumps({"id": "chatcmpl-test", "object": "chat.completion.chunk", "choices": [], "usage": usage}).encode() + nl + nl)
             self.wfile.write(b"data: [DONE]" + nl + nl)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
 
 
+    def _hold(self, seconds):
+        """Holds a stalled stream open; counts the client closing it (an upstream cancel reaching the model)."""
+        global DISCONNECTS
+        self.connection.settimeout(seconds)
+        try:
+            while True:
+                if not self.connection.recv(4096):
+                    with SEEN_LOCK:
+                        DISCONNECTS += 1
+                    return
+        except (socket.timeout, OSError):
+            return
+
+
 def main():
-    global TOKEN, CRLF, LEGACY, REPLY
+    global TOKEN, CRLF, LEGACY, REPLY, REPLIES, MODELS_BODY
     args = sys.argv[1:]
     while args:
         a = args.pop(0)
@@ -237,6 +352,16 @@ def main():
             CRLF = True
         elif a == "--reply":
             REPLY = args.pop(0)
+        elif a == "--replies":
+            with open(args.pop(0)) as f:
+                REPLIES = json.load(f)
+        elif a == "--models-json":
+            with open(args.pop(0), "rb") as f:
+                MODELS_BODY = f.read()
+            # A recording (protocol/models.json) wraps the body as {"status", "content-type", "body"}.
+            wrapped = json.loads(MODELS_BODY)
+            if isinstance(wrapped, dict) and isinstance(wrapped.get("body"), str) and "status" in wrapped:
+                MODELS_BODY = wrapped["body"].encode()
         elif a == "--legacy":
             LEGACY = True  # an older LLM app: only the /openai/v1/... resource routes
     # A listen backlog for many simultaneous clients (the default of 5 makes connects wait for SYN retries).

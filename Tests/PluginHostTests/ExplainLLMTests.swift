@@ -132,11 +132,14 @@ import Testing
         rpc.request(1, "flamegraph.explain", ["profile": try profile("go-cpu-fib.pb.gz"), "pluginContext": context(llm)])
         let first = rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any]
         let id = try #require(first?["conversationId"] as? String)
-        #expect((first?["markdown"] as? String)?.contains("<profile-data>") == true)  // the echo of the prompt
+        // The echo of the prompt is no answer: the gate rejects it and the offline analysis answers.
+        #expect((first?["quality"] as? [String: Any])?["verdict"] as? String == "reject")
+        #expect((first?["fallback"] as? [String: Any])?["reason"] as? String == "low_quality")
         rpc.request(2, "explain.followUp", ["conversationId": id, "question": "Why is `main.calculateFib` slow?", "stream": true, "pluginContext": context(llm)])
         let second = rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any]
         #expect(second?["source"] as? String == "llm")
         #expect(second?["markdown"] as? String == "echo: Why is `main.calculateFib` slow?")
+        #expect((second?["quality"] as? [String: Any])?["verdict"] as? String == "accept")
         #expect((second?["grounding"] as? [String: Any])?["verified"] as? [String] == ["main.calculateFib"])
 
         rpc.request(3, "explain.followUp", ["conversationId": "no-such-id", "question": "?"])
@@ -235,5 +238,53 @@ import Testing
         rpc.request(4, "flamegraph.explain", ["flamegraph": ["names": ["total"], "levels": [[0, 1, 0, 0], [0, 1, 1, 5]]]])
         let error = rpc.response(id: 4)?["error"] as? [String: Any]
         #expect((error?["message"] as? String)?.contains("name index 5") == true)
+    }
+}
+
+/// `subtree`: "Explain this node" over the real pipes, for a profile and for a flame graph in levels form.
+@Suite struct ExplainSubtreeTests {
+    static let node = ["main.calculateFib", "log.Println"]
+
+    @Test func aSubtreeIsExplainedAsItsOwnProfile() throws {
+        let rpc = try RPCProcess()
+        let profile = ["pprof": try base64Profile("go-cpu-fib.pb.gz")]
+        rpc.request(1, "flamegraph.explain", ["profile": profile])
+        rpc.request(2, "flamegraph.explain", ["profile": profile, "subtree": Self.node])
+        let whole = try #require(rpc.response(id: 1, timeout: 30)?["result"] as? [String: Any])
+        let node = try #require(rpc.response(id: 2, timeout: 30)?["result"] as? [String: Any])
+        let a = try #require(whole["analysis"] as? [String: Any])
+        let b = try #require(node["analysis"] as? [String: Any])
+        // The node's total (log.Println under main.calculateFib: 0.3 s of 29.74 s) is the analysis' 100%.
+        #expect(a["total"] as? Int == 29_740_000_000)
+        #expect(b["total"] as? Int == 300_000_000)
+        #expect(b["bottleneck"] as? String != a["bottleneck"] as? String)
+        #expect(node["source"] as? String == "offline")
+        #expect((node["sections"] as? [String: String])?["bottleneck"]?.isEmpty == false)
+        // Every function the node's analysis names is below log.Println.
+        let hot = b["hotPath"] as? [String] ?? []
+        #expect(hot.first == "log.Println")
+        #expect(!hot.contains("main.calculateFib"))
+
+        // The same subtree of the same graph in levels form.
+        rpc.request(3, "profile.flamegraph", ["profile": profile, "maxNodes": 100000])
+        let graph = try #require((rpc.response(id: 3, timeout: 30)?["result"] as? [String: Any])?["flamegraph"] as? [String: Any])
+        rpc.request(4, "flamegraph.explain", ["flamegraph": graph, "subtree": Self.node])
+        let fromGraph = rpc.response(id: 4, timeout: 30)?["result"] as? [String: Any]
+        #expect((fromGraph?["analysis"] as? [String: Any])?["total"] as? Int == 300_000_000)
+    }
+
+    @Test func aBadSubtreeIsAnInvalidParamsError() throws {
+        let rpc = try RPCProcess()
+        let profile = ["pprof": try base64Profile("go-cpu-fib.pb.gz")]
+        let cases: [(Any, String)] = [
+            (["nowhere.at.all"], "is not a call path of this profile"), ([String](), "must name 1 to 1024 functions"),
+            ([1, 2], "must be an array of strings"), (["main.calculateFib", "main.calculateFib"], "is not a call path"),
+        ]
+        for (i, (subtree, message)) in cases.enumerated() {
+            rpc.request(i + 1, "flamegraph.explain", ["profile": profile, "subtree": subtree])
+            let error = try #require(rpc.response(id: i + 1, timeout: 30)?["error"] as? [String: Any])
+            #expect(error["code"] as? Int == -32602)
+            #expect((error["message"] as? String)?.contains(message) == true, "\(error)")
+        }
     }
 }

@@ -16,7 +16,7 @@ let typesInWindow = [
 
 func client(
     _ server: PyroscopeTestServer, auth: PyroscopeAuth = .none, codec: PyroscopeCodec = .binary, timeout: Duration = .seconds(30),
-    retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxTotal: .seconds(10)),
+    retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), maxTotal: .seconds(25)),
     maxResponseBytes: Int = PyroscopeConfig.defaultMaxResponseBytes
 ) -> PyroscopeClient {
     PyroscopeClient(config: PyroscopeConfig(

@@ -33,6 +33,9 @@ SHOTS = os.environ.get("FLAMEGRAPH_AI_SCREENSHOTS", os.path.join(REPO, ".build",
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "bench: a benchmark (scripts/bench-page), deselected from the test run")
+    config.addinivalue_line(
+        "markers", "standin: needs the stand-in host's test controls; deselected on the real host, run on their own by scripts/test"
+    )
 
 
 def pytest_report_header(config):

@@ -48,6 +48,8 @@ REACT_UMD = "/__standin/react-umd/"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 RPC = {"/info": "profile.info", "/top": "profile.top", "/flamegraph": "profile.flamegraph", "/diff": "profile.diff"}
+# Answered only with --backend (the fixtures hold no explanations).
+EXPLAIN_ROUTES = {"/explain", "/explainDiff", "/explain/followUp"}
 MAX_UPLOAD_BYTES = 64_000_000
 
 
@@ -355,7 +357,7 @@ def make_handler(source, fixtures):
                 if length > MAX_UPLOAD_BYTES:
                     return self.json(413, {"error": "too large"})
                 return self.json(200, {"name": Uploads.add(raw), "bytes": len(raw)})
-            if route not in RPC:
+            if route not in RPC and not (isinstance(source, Backend) and route in EXPLAIN_ROUTES):
                 return self.json(404, {"error": f"no resource at {route}", "routes": sorted(RPC) + ["/profiles", "/session"]})
             if not (self.headers.get("Content-Type") or "").startswith("application/json"):
                 self.record(None)

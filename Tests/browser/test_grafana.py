@@ -394,3 +394,47 @@ def test_config_page_refuses_invalid_settings(gpage):
     saved_status(gpage)
     assert not gpage.js("return document.querySelectorAll('.fga-field-error').length")
     gpage.shot(f"grafana-config-light-{gpage.react}.png")
+
+
+@pytest.fixture(scope="module")
+def grafana_backend():
+    """A stand-in Grafana whose resource routes reach a real `flamegraph-ai serve` (no LLM: offline answers)."""
+    binary = os.environ.get("FLAMEGRAPH_AI_BIN") or os.path.join(REPO, ".build", "debug", "flamegraph-ai")
+    binary = binary if os.path.isabs(binary) else os.path.join(REPO, binary)
+    assert os.path.exists(binary), f"{binary} is missing: build first"
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "standin_host.py"), "--port", "0", "--backend", binary],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("URL "), line
+    yield line.split(" ", 1)[1].strip().split("/a/")[0]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_app_page_explains_through_the_resource_api(driver, grafana_backend):
+    """The explain panel in Grafana: one JSON body from the resource API (no streaming there), the three sections
+    beside the graph, a verified name searching the graph."""
+    e = json.load(open(os.path.join(HERE, "data", "expectations.json")))["single"]
+    driver.get_log("browser")
+    g = GrafanaPage(driver, grafana_backend, "standin")
+    g.open("app")
+    button = lambda: g.d.find_element("css selector", ".fga-explain")
+    assert button().get_attribute("disabled") and button().text == "Explain flame graph"
+    g.upload("fga-file-profile", resolve(e["file"]))
+    g.wait_drawn(os.path.basename(e["file"]))
+    g.wait(lambda d: not button().get_attribute("disabled"), 10, "explain stays disabled")
+    button().click()
+    done = "const t = document.querySelector('.ai-turn'); return t && t.dataset.state"
+    g.wait(lambda d: g.js(done) == "done", 60, f"no answer: {g.js(done)}")
+    titles = g.js("return [...document.querySelectorAll('.ai-section-title')].map(t => t.firstChild.textContent)")
+    assert titles == ["Performance Bottleneck", "Root Cause", "Recommended Fix"], titles
+    assert g.js("return document.querySelector('.ai-source').dataset.source") == "offline"
+    assert g.js("return document.querySelector('.fga-body').classList.contains('fga-with-panel')")
+    fetched = [f["url"] for f in g.js("return window.__grafanaStandin.fetches")]
+    assert f"/api/plugins/{PLUGIN_ID}/resources/explain" in fetched, fetched
+    name = g.js("return document.querySelector('button.ai-verified').dataset.name")
+    g.d.find_element("css selector", "button.ai-verified").click()
+    g.wait(lambda d: g.js("return document.querySelector('.fg-search').value") == name, 5, "no search")
+    g.shot("grafana-explain.png")
+    problems = g.console_problems()
+    assert not problems, problems

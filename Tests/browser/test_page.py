@@ -215,13 +215,14 @@ def test_context_menu_items_copy_and_explain_hook(page):
     rect = page.frame(e["focus"])
     pointer(page, *center(rect), action="context")
     page.wait(lambda d: d.execute_script("return !document.querySelector('.fg-menu').hidden"), 5, "no context menu")
+    # (the page enables "Explain this node": it opens the explain panel, Tests/browser/test_explain_panel.py)
     assert menu_items(page) == [["Focus block", False], ["Sandwich view", False], ["Copy function name", False],
-                                ["Explain this node", True]]
+                                ["Explain this node", False]]
     page.shot("05-context-menu.png")
     click_menu(page, "Copy function name")
     assert page.stats()["lastCopied"] == e["focus"]
     assert page.js("return document.querySelector('.fg-menu').hidden")
-    # the explain item, once enabled, raises flamegraph:explain-node with the node's name
+    # the explain item raises flamegraph:explain-node with the node's name and call path
     page.js("""window.__explained = null; window.__flamegraph.setExplainEnabled(true);
         document.addEventListener('flamegraph:explain-node', ev => { window.__explained = ev.detail; });""")
     pointer(page, *center(rect), action="context")
@@ -229,7 +230,10 @@ def test_context_menu_items_copy_and_explain_hook(page):
     assert menu_items(page)[-1] == ["Explain this node", False]
     click_menu(page, "Explain this node")
     detail = page.js("return window.__explained")
-    assert detail and detail["name"] == e["focus"] and detail["total"] > 0
+    assert detail and detail["name"] == e["focus"] and detail["total"] > 0 and detail["path"][-1] == e["focus"]
+    # the explain panel opened beside the graph (narrowing it); closing it gives the graph its width back
+    page.d.find_element("css selector", ".ai-close").click()
+    page.wait(lambda d: page.frame(e["focus"])["width"] == rect["width"], 5, "the graph did not get its width back")
     # Focus block from the menu
     pointer(page, *center(rect), action="context")
     page.wait(lambda d: d.execute_script("return !document.querySelector('.fg-menu').hidden"), 5)
@@ -506,6 +510,7 @@ def test_device_pixel_ratio_two(host, expect):
 
 
 # ------------------------------------------------------------------ host integration (stand-in controls)
+@pytest.mark.standin
 def test_requests_follow_the_contract(page, standin):
     page.control(clearRequests=True)
     open_single(page)
@@ -521,6 +526,7 @@ def test_requests_follow_the_contract(page, standin):
     assert "maxNodes" in posts["flamegraph"]["bodyKeys"]
 
 
+@pytest.mark.standin
 def test_server_side_profiles_open_by_name(page, standin):
     # The list comes from GET /profiles after the page loads: wait for it rather than read it at once.
     page.wait(lambda d: d.execute_script("return document.querySelectorAll('#server-profile option').length > 1"), 10,
@@ -532,6 +538,7 @@ def test_server_side_profiles_open_by_name(page, standin):
     assert page.js("return document.querySelector('.fg-table tbody tr').dataset.name") == page.expect["single"]["topFunction"]
 
 
+@pytest.mark.standin
 def test_open_query_and_session_preselect_profiles(driver, host, expect, standin):
     p = Page(driver, host, expect)
     p.open(open="service-base", vs="service-regex")
@@ -547,6 +554,7 @@ def test_open_query_and_session_preselect_profiles(driver, host, expect, standin
     assert not p.console_problems()
 
 
+@pytest.mark.standin
 def test_restart_banner(page, standin):
     page.control(restartOnce=True)
     open_single(page)

@@ -64,7 +64,11 @@ struct DevCommand: AsyncParsableCommand {
     @OptionGroup(title: "LLM gateway (sent to the backend as the app's settings, as Grafana does)")
     var gateway: GatewayOptions
 
+    @OptionGroup(title: "Token budget (sent as the app's llmContextTokens and llmAnswerTokens)")
+    var budget: BudgetOptions
+
     func validate() throws {
+        _ = try budget.budget()
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard maxUploadMB >= 1 && maxUploadMB <= 1024 else { throw ValidationError("--max-upload-mb must be 1…1024") }
         if compare != nil && file == nil { throw ValidationError("--vs needs FILE") }
@@ -99,6 +103,11 @@ struct DevCommand: AsyncParsableCommand {
         if let g = try gateway.config() {
             config.jsonData = ["llmURL": g.baseURL, "llmMode": g.mode.rawValue, "llmModel": g.model]
             if let key = g.key { config.secureJsonData = ["llmApiKey": key.value] }
+            if budget.given {
+                let b = try budget.budget()
+                config.jsonData["llmContextTokens"] = "\(b.contextTokens)"
+                config.jsonData["llmAnswerTokens"] = "\(b.answerTokens)"
+            }
         }
 
         let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("flamegraph-ai dev: \(line)\n".utf8)) }

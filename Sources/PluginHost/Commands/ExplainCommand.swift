@@ -37,18 +37,14 @@ struct ExplainCommand: AsyncParsableCommand {
     @Flag(name: .customLong("show-prompt"), help: "Print the prompt that would be sent (and its token bound) instead of explaining.")
     var showPrompt = false
 
-    @Option(name: .customLong("context-tokens"), help: "The model's context window in tokens; the prompt gets it minus the answer's room.")
-    var contextTokens = TokenBudget().contextTokens
-
-    @Option(name: .customLong("answer-tokens"), help: "Tokens kept for the answer.")
-    var answerTokens = TokenBudget().answerTokens
+    @OptionGroup(title: "Token budget") var budgetOptions: BudgetOptions
 
     func validate() throws {
         try pyroscopeBaseline.validate(pyroscope: try pyroscope.usesPyroscope(file: file != nil), vs: comparison, diff: false)
     }
 
     func run() async throws {
-        let budget = TokenBudget(contextTokens: contextTokens, answerTokens: answerTokens)
+        let budget = try budgetOptions.budget()
         let service = cliService(limits: profileOptions.limits, budget: budget)
         let query = try profileOptions.treeOptions()
         let config = showPrompt ? nil : try gateway.config()
@@ -76,35 +72,52 @@ struct ExplainCommand: AsyncParsableCommand {
             subject = .profile(analysis)
             heading = "Profile: \(file ?? source.label) (\(analysis.language), \(analysis.sampleType), total \(formatValue(analysis.total, unit: analysis.sampleType.unit)))"
         }
+        // Everything goes through one unbuffered writer: with `print` (buffered when stdout is a pipe) the
+        // heading came out after the streamed text.
+        func say(_ text: String) { writeStdout(Array(text.utf8)) }
         if showPrompt {
             let prompt = try subject.prompt(budget: budget)
-            print("# prompt \(prompt.templateVersion): token bound \(prompt.tokenBound) of \(prompt.budget) (functions \(prompt.functionsIncluded)/\(prompt.functionsAvailable), paths \(prompt.pathsIncluded)/\(prompt.pathsAvailable))")
-            print("## system\n\(prompt.system)\n## user\n\(prompt.user)")
+            say("# prompt \(prompt.templateVersion): token bound \(prompt.tokenBound) of \(prompt.budget) (functions \(prompt.functionsIncluded)/\(prompt.functionsAvailable), paths \(prompt.pathsIncluded)/\(prompt.pathsAvailable))\n")
+            say("## system\n\(prompt.system)\n## user\n\(prompt.user)\n")
             return
         }
-        print(heading)
+        say(heading + "\n")
         guard let config else {
-            print("Source: offline analysis (no LLM configured)\n")
-            print(subject.offline.markdown, terminator: "")
+            say("Source: offline analysis (no LLM configured)\n\n")
+            say(subject.offline.markdown)
             return
         }
-        print("Source: LLM (\(config.mode.rawValue), model \(config.model)); streaming…\n")
+        say("Source: LLM (\(config.mode.rawValue), model \(config.model), context \(budget.contextTokens) tokens, answer \(budget.answerTokens)); streaming…\n\n")
         let result: ExplainResult
         do {
             result = try await service.explain(subject, gateway: config, stream: true, onDelta: onDelta)
         } catch {
             throw CLIError(description: error.message)
         }
-        if result.source == .offline {
-            print("\nThe LLM did not answer (\(result.fallback?.detail ?? "unknown")); source: offline analysis\n")
-            print(result.markdown, terminator: "")
+        if result.source == .offline && result.quality == nil {
+            say("\nThe LLM did not answer (\(result.fallback?.detail ?? "unknown")); source: offline analysis\n\n")
+            say(result.markdown)
             return
         }
-        print("\n")
+        // The streamed text, and after it the gate's notice and replacement text when it had any, are on screen.
+        say("\n\n")
+        if let quality = result.quality {
+            let failed = quality.failedChecks
+            say("Quality: \(quality.verdict.rawValue)" + (failed.isEmpty ? "" : " (failed: \(failed.joined(separator: ", ")))")
+                + "; sections: " + Self.sectionSources(quality) + "\n")
+            if quality.verdict == .reject { say("Source: offline analysis (the model's answer was rejected)\n") }
+        }
         let g = result.grounding
-        print("Grounding: \(g.verified.count) of \(g.cited.count) cited names found in the profile"
+        say("Grounding: \(g.verified.count) of \(g.cited.count) cited names found in the profile"
             + (g.unverified.isEmpty ? "" : "; not in the profile: " + g.unverified.map { "`\($0)`" }.joined(separator: ", "))
-            + (g.numbersUnverified.isEmpty ? "" : "; numbers not in the data: " + g.numbersUnverified.joined(separator: ", ")))
+            + (g.numbersUnverified.isEmpty ? "" : "; numbers not in the data: " + g.numbersUnverified.joined(separator: ", ")) + "\n")
+    }
+
+    /// "bottleneck model, rootCause offline repair, …" in the template's order.
+    static func sectionSources(_ quality: QualityVerdict) -> String {
+        let order = ["bottleneck", "rootCause", "fix", "performanceChange", "functionImpact", "potentialCauses", "answer"]
+        return quality.sections.sorted { (order.firstIndex(of: $0.key) ?? 99) < (order.firstIndex(of: $1.key) ?? 99) }
+            .map { "\($0.key) \($0.value == .model ? "model" : "offline repair")" }.joined(separator: ", ")
     }
 
     private func runAnalysis<T>(_ body: () async throws(RPCError) -> T) async throws -> T {

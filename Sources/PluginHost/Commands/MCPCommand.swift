@@ -26,11 +26,16 @@ struct MCPCommand: AsyncParsableCommand {
 
     @OptionGroup var decoding: DecodingOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
 
     @OptionGroup(title: "LLM gateway (explanations are offline without one)")
     var gateway: GatewayOptions
+
+    @OptionGroup(title: "Token budget")
+    var budget: BudgetOptions
 
     @Option(name: .customLong("cache-bytes"), help: "Budget of the result cache (0 disables it).")
     var cacheBytes: Int = 64 << 20
@@ -43,6 +48,7 @@ struct MCPCommand: AsyncParsableCommand {
         guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
         if let level = logLevel, Logger.Level(rawValue: level) == nil { throw ValidationError("unknown --log-level \(level)") }
+        _ = try budget.budget()
     }
 
     func run() async throws {
@@ -55,7 +61,9 @@ struct MCPCommand: AsyncParsableCommand {
         config.testMethods = testMethods
         config.cacheBytes = max(0, cacheBytes)
         config.gateway = try gateway.config()
+        config.budget = try budget.budget()
         config.limits = decoding.limits
+        config.memoryBudget = try memory.budget(cacheBytes: config.cacheBytes, maxLineBytes: options.maxLineBytes)
         if let allowDir {
             var isDirectory: ObjCBool = false
             guard let resolved = realpathString(allowDir), FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory),

@@ -27,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var decoding: DecodingOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (env FLAMEGRAPH_AI_LOG_LEVEL).")
     var logLevel: String?
 
@@ -35,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "LLM gateway (used when a request's pluginContext carries no LLM settings)")
     var gateway: GatewayOptions
+
+    @OptionGroup(title: "Token budget (used when a request's pluginContext carries no llmContextTokens)")
+    var budget: BudgetOptions
 
     @OptionGroup(title: "Pyroscope (for {pyroscope} profiles of requests whose pluginContext names none)")
     var pyroscope: PyroscopeConnectionOptions
@@ -50,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1") }
         guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must not be negative") }
         if let level = logLevel, Logger.Level(rawValue: level) == nil { throw ValidationError("unknown --log-level \(level)") }
+        _ = try budget.budget()
     }
 
     func run() async throws {
@@ -64,9 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
         config.testMethods = testMethods
         config.cacheBytes = max(0, cacheBytes)
         config.gateway = try gateway.config()
+        config.budget = try budget.budget()
         config.pyroscope = try pyroscope.config()
         if let p = config.pyroscope { logger.info("Pyroscope: \(p)") }
         config.limits = decoding.limits
+        config.memoryBudget = try memory.budget(cacheBytes: config.cacheBytes, maxLineBytes: options.maxLineBytes)
         if let allowDir {
             guard let resolved = realpathString(allowDir) else { throw ValidationError("--allow-dir \(allowDir) does not exist") }
             var isDirectory: ObjCBool = false

@@ -1372,6 +1372,13 @@ function setAttr(el, k, v) {
   if (el.getAttribute(k) !== v) el.setAttribute(k, v);
 }
 
+/** Names from the root's child (level 1) down to item i. */
+function callPath(d, i) {
+  const path = [];
+  for (let j = i; j >= 0 && d.level[j] > 0; j = d.parent[j]) path.push(d.names[d.nameId[j]]);
+  return path.reverse();
+}
+
 function hexToRgb(hex) {
   const v = parseInt(hex.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
@@ -1810,12 +1817,16 @@ function mountFlameGraph(container, options = {}) {
           level: d.level[i],
           sampleType: d.sampleType,
           diff: d.diff ? { baseline: d.value[i] - d.valueRight[i], comparison: d.valueRight[i] } : null,
+          // The call path from the root's child down to this frame (main graph only: a sandwich half merges paths).
+          path: key === 'main' ? callPath(d, i) : null,
         };
         const items = [];
         if (key === 'main') items.push({ id: 'focus', label: 'Focus block' });
         items.push({ id: 'sandwich', label: 'Sandwich view' });
         items.push({ id: 'copy', label: 'Copy function name' });
-        items.push({ id: 'explain', label: 'Explain this node', disabled: !state.explain, title: state.explain ? null : 'Not available yet' });
+        const canExplain = state.explain && key === 'main' && d.level[i] > 0;
+        const why = !state.explain ? 'Not available here' : key !== 'main' ? 'Explain a node from the flame graph itself' : 'Use "Explain flame graph" for the whole profile';
+        items.push({ id: 'explain', label: 'Explain this node', disabled: !canExplain, title: canExplain ? null : why });
         openMenu(menu, items, ev.clientX, ev.clientY, (action) => {
           if (action === 'focus') setFocus(i);
           else if (action === 'sandwich') showSandwich(state.data.names.indexOf(name));
@@ -1979,6 +1990,10 @@ function mountFlameGraph(container, options = {}) {
     },
     setExplainEnabled(on) {
       state.explain = !!on;
+    },
+    /** True when the drawn graph has a frame named `name`. */
+    hasName(name) {
+      return !!state.data && state.data.names.includes(name);
     },
     search(text, exact = false) {
       setSearch(text, exact);
@@ -2281,6 +2296,61 @@ button.fg-pill:hover { background: #34476b; }
 /* The colour-blind diff scheme: decreases in blue, as in the graph. */
 .fg-colorblind { --down: #4f9dff; }
 .fg-colorblind .badge.removed { background: #123a66; color: #b8d7ff; }
+
+/* ------------------------------------------------------------------ explain panel ("Flame graph analysis") */
+.explain-bar { display: flex; justify-content: flex-end; margin-bottom: -8px; }
+.ai-explain-button { background: #3d71d9; border-color: #3d71d9; color: #fff; }
+.ai-explain-button:hover:not(:disabled) { background: #4f7fe0; color: #fff; }
+.analysis-layout { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; align-items: start; }
+.analysis-layout.with-panel { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+.ai-panel { padding: 12px 16px; max-height: calc(100vh - 40px); overflow: auto; position: sticky; top: 16px; }
+.ai-header { display: flex; align-items: center; justify-content: space-between; border-bottom: 1px solid var(--border); padding-bottom: 8px; }
+.ai-title { margin: 0; font-size: 16px; font-weight: 500; color: var(--text-strong); }
+.ai-close { background: none; border: 0; color: var(--text-muted); cursor: pointer; font-size: 16px; }
+.ai-close:hover { color: var(--text-strong); }
+.ai-turn { padding: 10px 0; border-bottom: 1px solid var(--border); }
+.ai-turn-followup { padding-left: 12px; border-left: 2px solid var(--border-strong); margin-top: 6px; }
+.ai-question { color: var(--text-muted); font-size: 12px; margin-bottom: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.ai-turn-followup .ai-question { color: var(--text-strong); font-size: 13px; }
+.ai-answer { overflow-wrap: anywhere; }
+.ai-section { margin: 4px 0 12px; }
+.ai-section-title { display: flex; align-items: center; gap: 8px; margin: 8px 0 4px; font-size: 14px; font-weight: 500; color: var(--text-strong); }
+.ai-section-body p { margin: 4px 0 8px; }
+.ai-section-body ul, .ai-section-body ol { margin: 4px 0 8px; padding-left: 22px; }
+.ai-section-body pre { background: var(--bg-input); padding: 8px; border-radius: var(--radius); overflow: auto; }
+.ai-section-body a { color: var(--primary-text); }
+.md-heading { margin: 10px 0 4px; font-size: 13px; color: var(--text-strong); }
+.ai-badge { font-size: 11px; font-weight: 400; padding: 1px 8px; border-radius: 10px; border: 1px solid var(--border-strong); color: var(--text-muted); }
+.ai-badge-model { border-color: #3f5a8c; color: #b8cdf8; }
+.ai-badge-offline { border-color: #7a6a1d; color: #ffe38f; }
+.ai-code { display: inline; padding: 0 3px; border-radius: 3px; font: inherit; }
+button.ai-verified { background: #1f2d44; border: 1px solid #3f5a8c; color: #d8e4ff; cursor: pointer; }
+button.ai-verified:hover { background: #2b3a57; }
+.ai-unverified { background: #3b1719; border: 1px dashed #ff5a5f; color: #ffb3b5; cursor: help; }
+.ai-unverified::after { content: " not in profile"; font-family: var(--font); font-size: 10px; color: #ff8a8d; }
+.ai-unverified-number { border-bottom: 1px dashed #ff5a5f; color: #ffb3b5; cursor: help; }
+.ai-unverified-number::after { content: "?"; font-size: 10px; vertical-align: super; color: #ff8a8d; }
+.ai-status { margin-top: 6px; font-size: 12px; color: var(--text-muted); }
+.ai-source-offline, .ai-source-repair { color: #ffe38f; }
+.ai-reason-detail, .ai-grounding { color: var(--text-muted); }
+.ai-note { margin-top: 4px; }
+.ai-analyzing { display: flex; align-items: center; gap: 8px; }
+.ai-analyzing .ai-cancel { margin-left: auto; height: 26px; }
+.ai-spinner {
+  width: 14px; height: 14px; border-radius: 50%; border: 2px solid var(--border-strong); border-top-color: var(--primary-text);
+  animation: ai-spin 0.8s linear infinite;
+}
+@keyframes ai-spin { to { transform: rotate(360deg); } }
+.ai-alert { display: flex; align-items: center; gap: 10px; padding: 8px 10px; border-radius: var(--radius); border: 1px solid; border-left-width: 4px; color: var(--text); }
+.ai-alert span { flex: 1; }
+.ai-alert-error { background: var(--error-bg); border-color: var(--error-border); }
+.ai-alert-warning { background: var(--warning-bg); border-color: var(--warning-border); }
+.ai-alert-info { background: #1d2433; border-color: #3f5a8c; }
+.ai-followup { display: flex; gap: 8px; align-items: flex-end; margin-top: 10px; }
+.ai-followup-input {
+  flex: 1; resize: vertical; min-height: 36px; padding: 6px 10px; background: var(--bg-input); color: var(--text);
+  border: 1px solid var(--border-strong); border-radius: var(--radius); font: inherit;
+}
 
 """####
 }

@@ -1,3 +1,4 @@
+import Explain
 import FlameDiff
 import Foundation
 import JSONCore
@@ -18,6 +19,35 @@ enum GrafanaSettings {
         return GatewayConfig.fromSettings(
             jsonData: strings(settings?["jsonData"]), secure: strings(settings?["decryptedSecureJsonData"]))
     }
+
+    /// The token budget configured there, if any: jsonData `llmContextTokens` (the configuration page stores a
+    /// number; a numeric string is taken too) and `llmAnswerTokens`. nil when neither is set; a value that is
+    /// not a whole number, or a context too small for even the compact prompt, is a settings error.
+    static func budget(_ params: Params) throws(RPCError) -> TokenBudget? {
+        let jsonData = params.values["pluginContext"]?["appInstanceSettings"]?["jsonData"]
+        func number(_ key: String) throws(RPCError) -> Int? {
+            guard let value = jsonData?[key], value != .null else { return nil }
+            if let i = value.intValue, let n = Int(exactly: i) { return n }
+            if let text = value.stringValue {
+                if text.isEmpty { return nil }
+                if let n = Int(text) { return n }
+            }
+            throw settingsError("jsonData.\(key) must be a whole number of tokens")
+        }
+        let context = try number("llmContextTokens")
+        let answer = try number("llmAnswerTokens")
+        if context == nil && answer == nil { return nil }
+        do {
+            return try TokenBudget.checked(contextTokens: context ?? TokenBudget().contextTokens, answerTokens: answer)
+        } catch {
+            throw settingsError("jsonData.llmContextTokens: \(error.description)")
+        }
+    }
+
+    /// A problem with the app's settings: invalid params, kind `settings`, the message naming the key.
+    static func settingsError(_ message: String) -> RPCError {
+        RPCError.domain(RPCError.invalidParamsCode, kind: "settings", "the app's LLM settings are not usable: \(message)")
+    }
 }
 
 /// `checkHealth` (Grafana's CheckHealth): decodes a bundled profile as a self-test and reports the LLM gateway and,
@@ -34,15 +64,23 @@ public enum CheckHealthMethod: ServiceMethod {
     public struct Request: Sendable {
         var gateway: GatewayConfig?
         var pyroscope: Result<PyroscopeConfig, PyroscopeError>?
+        /// The token budget explanations will use, or why the settings give none.
+        var budget: Result<TokenBudget, RPCError> = .success(TokenBudget())
     }
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> Request {
-        Request(gateway: GrafanaSettings.gatewayConfig(params), pyroscope: service.sources(for: params).pyroscope)
+        var budget: Result<TokenBudget, RPCError>
+        do {
+            budget = .success(try GrafanaSettings.budget(params) ?? service.config.budget)
+        } catch {
+            budget = .failure(error)
+        }
+        return Request(gateway: GrafanaSettings.gatewayConfig(params), pyroscope: service.sources(for: params).pyroscope, budget: budget)
     }
 
     public static func respond(to request: Request, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> JSONValue {
         let decoder = try await offload { () throws(RPCError) -> JSONValue in selfTest() }
-        let withGateway = await addGatewayHealth(to: decoder, gateway: request.gateway)
+        let withGateway = await addGatewayHealth(to: decoder, gateway: request.gateway, budget: request.budget)
         return await PyroscopeGrafana.addHealth(to: withGateway, request.pyroscope)
     }
 
@@ -74,11 +112,28 @@ public enum CheckHealthMethod: ServiceMethod {
 
     /// Adds the gateway's health to a decoder health result. The plugin works without a model (explanations
     /// fall back to the offline analysis), so a failing gateway is reported, not turned into ERROR.
-    static func addGatewayHealth(to result: JSONValue, gateway config: GatewayConfig?) async -> JSONValue {
+    /// The token budget is checked here too: settings that cannot work make the status ERROR with the reason, and a
+    /// context larger than the one the server reports (llama-server's `meta.n_ctx`) is named in the message.
+    static func addGatewayHealth(
+        to result: JSONValue, gateway config: GatewayConfig?, budget: Result<TokenBudget, RPCError> = .success(TokenBudget())
+    ) async -> JSONValue {
         guard case .object(var o) = result, case .object(var details)? = o["jsonDetails"] else { return result }
+        var problems: [String] = []
+        switch budget {
+        case .success(let b):
+            details["tokenBudget"] = [
+                "contextTokens": .int(Int64(b.contextTokens)), "answerTokens": .int(Int64(b.answerTokens)),
+                "prompt": .string(PromptTemplate.variant(for: b) == .compact ? "compact" : "standard"),
+            ]
+        case .failure(let error):
+            details["tokenBudget"] = ["error": .string(error.message)]
+            o["status"] = "ERROR"
+            problems.append(error.message)
+        }
         guard let config else {
             details["llmGateway"] = ["configured": false]
             o["jsonDetails"] = .object(details)
+            if !problems.isEmpty, case .string(let message)? = o["message"] { o["message"] = .string(message + "; " + problems.joined(separator: "; ")) }
             return .object(o)
         }
         let health = await ChatClient(config: config).health()
@@ -88,11 +143,21 @@ public enum CheckHealthMethod: ServiceMethod {
         ]
         if let ms = health.latencyMs { gateway["latencyMs"] = .double(ms) }
         if let error = health.error { gateway["error"] = .string(config.redact(error)) }
+        if let models = health.models { gateway["models"] = .array(models.prefix(50).map { .string(config.redact($0)) }) }
+        if let n = health.serverContextTokens {
+            gateway["serverContextTokens"] = .int(Int64(n))
+            if case .success(let b) = budget, b.contextTokens > n {
+                problems.append("the context tokens setting (\(b.contextTokens)) is larger than the server's context (\(n)): long prompts will be refused; set llmContextTokens to \(n)")
+            }
+        }
         if let text = health.details, let parsed = try? JSONParser.parse(Array(text.utf8)) { gateway["llmApp"] = parsed }
         details["llmGateway"] = .object(gateway)
         o["jsonDetails"] = .object(details)
-        if !health.ok, case .string(let message)? = o["message"] {
-            o["message"] = .string(message + "; LLM gateway not healthy (\(config.redact(health.error ?? "unknown")); explanations fall back to the offline analysis)")
+        if !health.ok {
+            problems.insert("LLM gateway not healthy (\(config.redact(health.error ?? "unknown")); explanations fall back to the offline analysis)", at: 0)
+        }
+        if !problems.isEmpty, case .string(let message)? = o["message"] {
+            o["message"] = .string(message + "; " + problems.joined(separator: "; "))
         }
         return .object(o)
     }

@@ -17,19 +17,28 @@ public struct ExplainRequest: Sendable {
     /// Sample type, frame key and filters, as for `profile.top`.
     public var query: TreeOptions
     public var gateway: GatewayConfig?
+    /// The request's own token budget (the app's `llmContextTokens`); nil: the service's.
+    public var budget: TokenBudget?
     /// Send the answer as it arrives, as progress notifications (`stage: "delta"`).
     public var stream: Bool
     /// Deltas for an in-process caller (the CLI prints them); over JSON-RPC they go out as progress.
     public var onDelta: (@Sendable (String) async -> Void)?
+    /// `subtree`: explain only the calls under this call path (function names from the root's child down to the
+    /// node, as the flame graph draws them); the node becomes the analysis' root and its total the 100%.
+    public var subtree: [String]?
 
     public init(input: ExplainInput, query: TreeOptions = TreeOptions(), gateway: GatewayConfig? = nil, stream: Bool = false,
-                onDelta: (@Sendable (String) async -> Void)? = nil) {
+                onDelta: (@Sendable (String) async -> Void)? = nil, subtree: [String]? = nil) {
         self.input = input
         self.query = query
         self.gateway = gateway
         self.stream = stream
         self.onDelta = onDelta
+        self.subtree = subtree
     }
+
+    /// Longest call path `subtree` takes (deeper than any flame graph the page draws).
+    public static let maxSubtreeDepth = 1024
 }
 
 extension ExplainRequest {
@@ -47,20 +56,48 @@ public enum ExplainMethod: ServiceMethod {
     public static let resourcePath: String? = "/explain"
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> ExplainRequest {
+        let subtree = try subtreePath(params)
         if params.has("flamegraph") {
             // A flame graph is already one sample type, named by `sampleType: {type, unit}`; it has no
             // samples to filter.
-            return ExplainRequest(
-                input: try levelsInput(params), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+            var request = ExplainRequest(
+                input: try levelsInput(params), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false,
+                subtree: subtree)
+            request.budget = try GrafanaSettings.budget(params)
+            return request
         }
-        return ExplainRequest(
+        var request = ExplainRequest(
             input: .profile(try service.sources(for: params).source(params.nested("profile"))), query: try params.treeOptions(),
-            gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+            gateway: try service.gateway(params), stream: try params.bool("stream") ?? false, subtree: subtree)
+        request.budget = try GrafanaSettings.budget(params)
+        return request
+    }
+
+    /// `subtree`: a non-empty array of function names, at most `maxSubtreeDepth` long; absent or null for the
+    /// whole profile.
+    static func subtreePath(_ params: Params) throws(RPCError) -> [String]? {
+        guard params.has("subtree") else { return nil }
+        let path = try params.strings("subtree")
+        guard !path.isEmpty, path.count <= ExplainRequest.maxSubtreeDepth else {
+            throw RPCError.invalidParams(params.name("subtree"), "must name 1 to \(ExplainRequest.maxSubtreeDepth) functions, root first")
+        }
+        return path
+    }
+
+    /// The tree cut to the request's subtree (the tree itself when it names none).
+    static func focused(_ tree: CallTree, on path: [String]?) throws(RPCError) -> CallTree {
+        guard let path else { return tree }
+        guard let node = tree.node(at: path) else {
+            throw RPCError.invalidParams(
+                "subtree", "is not a call path of this profile (\(path.count) frames, ending in \(path.last ?? ""))")
+        }
+        return tree.subtree(at: node)
     }
 
     public static func respond(to request: ExplainRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
         let analysis = try await analyse(request, in: service)
-        return try await service.explainer.explain(.profile(analysis), gateway: request.gateway, stream: request.stream, onDelta: request.deltaSink(context))
+        return try await service.explainer.explain(
+            .profile(analysis), gateway: request.gateway, budget: request.budget, stream: request.stream, onDelta: request.deltaSink(context))
     }
 
     public static func json(_ r: ExplainResult) -> JSONValue { r.json }
@@ -68,12 +105,19 @@ public enum ExplainMethod: ServiceMethod {
     /// The offline analysis behind an explanation.
     public static func analyse(_ request: ExplainRequest, in service: ProfileService) async throws(RPCError) -> Analysis {
         let query = request.query
+        let subtree = request.subtree
         switch request.input {
         case .profile(let source):
             let p = try await source.profile(limits: service.config.limits, parameter: "profile")
             return try await offload { () throws(RPCError) -> Analysis in
                 do {
-                    return try Analysis(profile: p, options: query, catalogue: Category.catalogue())
+                    guard subtree != nil else { return try Analysis(profile: p, options: query, catalogue: Category.catalogue()) }
+                    let tree = try focused(CallTree(profile: p, options: query), on: subtree)
+                    var analysis = Analysis(top: TopTable(tree: tree), tree: tree, catalogue: try Category.catalogue())
+                    analysis.fileNames = Set(p.functions.map { p.strings[Int($0.filename)] }.filter { !$0.isEmpty })
+                    return analysis
+                } catch let error as RPCError {
+                    throw error
                 } catch let error as FlameDiffError {
                     throw RPCError.badRequest(error)
                 } catch {
@@ -83,8 +127,10 @@ public enum ExplainMethod: ServiceMethod {
         case .flamegraph(let names, let levels, let sampleType):
             return try await offload { () throws(RPCError) -> Analysis in
                 do {
-                    let tree = try CallTree(levels: levels, names: names, sampleType: sampleType)
+                    let tree = try focused(CallTree(levels: levels, names: names, sampleType: sampleType), on: subtree)
                     return Analysis(top: TopTable(tree: tree), tree: tree, catalogue: try Category.catalogue())
+                } catch let error as RPCError {
+                    throw error
                 } catch let error as FlameDiffError {
                     throw RPCError.badRequest(error)
                 } catch {
@@ -135,6 +181,8 @@ public struct ExplainDiffRequest: Sendable {
     public var comparison: [any ProfileSource]
     public var query: TreeOptions
     public var gateway: GatewayConfig?
+    /// The request's own token budget (the app's `llmContextTokens`); nil: the service's.
+    public var budget: TokenBudget?
     public var stream: Bool
     public var onDelta: (@Sendable (String) async -> Void)?
 
@@ -157,15 +205,18 @@ public enum ExplainDiffMethod: ServiceMethod {
 
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> ExplainDiffRequest {
         let sides = try service.sources(for: params).sides(params)
-        return ExplainDiffRequest(
+        var request = ExplainDiffRequest(
             baseline: sides.baseline, comparison: sides.comparison,
             query: try params.treeOptions(), gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+        request.budget = try GrafanaSettings.budget(params)
+        return request
     }
 
     public static func respond(to request: ExplainDiffRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
         let explanation = try await analyse(request, in: service)
         let sink: @Sendable (String) async -> Void = request.onDelta ?? { text in await context?.progress(["stage": "delta", "text": .string(text)]) }
-        return try await service.explainer.explain(.diff(explanation), gateway: request.gateway, stream: request.stream, onDelta: sink)
+        return try await service.explainer.explain(
+            .diff(explanation), gateway: request.gateway, budget: request.budget, stream: request.stream, onDelta: sink)
     }
 
     public static func json(_ r: ExplainResult) -> JSONValue { r.json }
@@ -193,6 +244,8 @@ public struct FollowUpRequest: Sendable {
     public var conversationId: String
     public var question: String
     public var gateway: GatewayConfig?
+    /// The request's own token budget (the app's `llmContextTokens`); nil: the service's.
+    public var budget: TokenBudget?
     public var stream: Bool
 }
 
@@ -205,12 +258,12 @@ public enum FollowUpMethod: ServiceMethod {
     public static func request(from params: Params, in service: ProfileService) throws(RPCError) -> FollowUpRequest {
         FollowUpRequest(
             conversationId: try params.requiredString("conversationId"), question: try params.requiredString("question"),
-            gateway: try service.gateway(params), stream: try params.bool("stream") ?? false)
+            gateway: try service.gateway(params), budget: try GrafanaSettings.budget(params), stream: try params.bool("stream") ?? false)
     }
 
     public static func respond(to request: FollowUpRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> ExplainResult {
         try await service.explainer.followUp(
-            id: request.conversationId, question: request.question, gateway: request.gateway, stream: request.stream
+            id: request.conversationId, question: request.question, gateway: request.gateway, budget: request.budget, stream: request.stream
         ) { text in await context?.progress(["stage": "delta", "text": .string(text)]) }
     }
 
