@@ -96,8 +96,10 @@ public struct Analysis: Sendable {
     public init(profile: Profile, options: TreeOptions = TreeOptions(), catalogue: [Category]) throws {
         let stacks = try StackSet(profile: profile, options: options)
         let frames = FrameTable(profile: profile, key: options.frameKey)
-        let top = TopTable(stacks: stacks, frames: frames)
         let tree = CallTree(stacks: stacks, frames: frames)
+        // Read off the tree (one walk over its nodes) when frames and top-table rows are named alike; the
+        // per-stack sum is the general case. Both give the same table (OptimizedPathTests).
+        let top = frames.framesAreFunctions ? TopTable(tree: tree) : TopTable(stacks: stacks, frames: frames)
         self.init(top: top, tree: tree, catalogue: catalogue)
         fileNames = Set(profile.functions.map { profile.strings[Int($0.filename)] }.filter { !$0.isEmpty })
     }
@@ -193,6 +195,28 @@ public struct Analysis: Sendable {
             return true
         }
         return false
+    }
+
+    private static let runtimePrefixes: [[UInt8]] = [
+        "runtime.", "runtime/", "internal/", "syscall.", "testing.", "reflect.", "sync.", "java/", "jdk/", "sun/", "javax/",
+        "System.", "Microsoft.", "(unknown)", "[", "0x", "<unknown>", "(root)", "(program)", "(idle)", "(garbage collector)",
+    ].map { Array($0.utf8) }
+    private static let standardPackages: [[UInt8]] = [
+        "fmt", "strings", "bytes", "strconv", "sort", "time", "math", "io", "bufio", "os", "net", "encoding", "compress", "crypto", "context",
+    ].map { Array($0.utf8) }
+
+    /// `looksLikeRuntime` on the UTF-8 bytes, for ASCII names (where a byte is a character); the same answer.
+    static func looksLikeRuntimeFast(_ name: String) -> Bool {
+        var name = name
+        let answer: Bool? = name.withUTF8 { b -> Bool? in
+            guard b.allSatisfy({ $0 < 0x80 }) else { return nil }
+            for p in runtimePrefixes where p.count <= b.count && p.indices.allSatisfy({ b[$0] == p[$0] }) { return true }
+            guard let dot = b.firstIndex(of: UInt8(ascii: ".")) else { return false }
+            if b[..<dot].contains(UInt8(ascii: "/")) { return false }
+            if b.starts(with: "main.".utf8) { return false }
+            return standardPackages.contains { $0.count == dot && $0.elementsEqual(b[..<dot]) }
+        }
+        return answer ?? looksLikeRuntime(name)
     }
 
     static func guessLanguage(_ names: [String]) -> String {

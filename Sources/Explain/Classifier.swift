@@ -20,23 +20,36 @@ struct Classifier {
 
     /// `weight`: per name id, the largest total of any of its nodes; with `total`, it selects the names worth
     /// matching. nil matches every name.
-    init(catalogue: [Category], names: [String], weight: [Int64]? = nil, total: Int64 = 0) {
+    /// `usePrefilter: false` runs every expression on every name: the reference the prefilter is tested against.
+    init(catalogue: [Category], names: [String], weight: [Int64]? = nil, total: Int64 = 0, usePrefilter: Bool = true) {
         self.catalogue = catalogue
         let patterns = catalogue.map { c in
             try? NSRegularExpression(pattern: c.patterns.map { "(?:\($0))" }.joined(separator: "|"))
         }
         self.patterns = patterns
-        func first(_ name: String, leaf: Bool) -> Int32 {
-            Int32(catalogue.indices.first { c in
-                (catalogue[c].match == .leaf) == leaf && Self.matches(patterns[c], name)
-            } ?? -1)
-        }
         func relevant(_ i: Int) -> Bool { weight.map { $0[i] > 0 && $0[i] >= total / Self.relevantPart } ?? true }
-        let nameCategory = names.indices.map { relevant($0) ? first(names[$0], leaf: false) : -1 }
+        let prefilter = usePrefilter ? LiteralPrefilter(catalogue: catalogue) : nil
+        var nameCategory = [Int32](repeating: -1, count: names.count)
+        var leafCategory = [Int32](repeating: -1, count: names.count)
+        var lowered: [UInt8] = []
+        var candidates = [Bool](repeating: true, count: catalogue.count)
+        for i in names.indices where relevant(i) {
+            var name = names[i]
+            // Which categories may match: all without the prefilter, else those whose literals occur.
+            if let prefilter {
+                name.withUTF8 { prefilter.candidates($0, lowered: &lowered, into: &candidates) }
+            }
+            for c in catalogue.indices where candidates[c] {
+                let leaf = catalogue[c].match == .leaf
+                if leaf ? leafCategory[i] >= 0 : nameCategory[i] >= 0 { continue }
+                if Self.matches(patterns[c], name) {
+                    if leaf { leafCategory[i] = Int32(c) } else { nameCategory[i] = Int32(c) }
+                }
+            }
+        }
         self.nameCategory = nameCategory
-        let leafCategory = names.indices.map { relevant($0) ? first(names[$0], leaf: true) : -1 }
         self.leafCategory = leafCategory
-        isUser = names.indices.map { nameCategory[$0] < 0 && leafCategory[$0] < 0 && !Analysis.looksLikeRuntime(names[$0]) }
+        isUser = names.indices.map { nameCategory[$0] < 0 && leafCategory[$0] < 0 && !Analysis.looksLikeRuntimeFast(names[$0]) }
     }
 
     func category(of name: String) -> Category? {

@@ -73,11 +73,12 @@ public struct TreeShape: Sendable {
     }
 
     /// `childrenSorted`: nodes were created in bytewise name order under each parent (the sorted builder).
-    init(names: [String], nodeName: [Int32], parent: [Int32], childrenSorted: Bool = false) {
+    /// `rank`: the names' bytewise ranks when the caller has them (`rankNames(names)`), else computed here.
+    init(names: [String], nodeName: [Int32], parent: [Int32], childrenSorted: Bool = false, rank: [Int32]? = nil) {
         self.names = names
         self.nodeName = nodeName
         self.parent = parent
-        let rank = Self.rankNames(names)
+        let rank = rank ?? Self.rankNames(names)
         self.nameRank = rank
         let n = nodeName.count
         var depth = [Int32](repeating: 0, count: n)
@@ -112,19 +113,28 @@ public struct TreeShape: Sendable {
             bytes.append(contentsOf: name.utf8)
             starts[i + 1] = bytes.count
         }
-        var order = Array(names.indices)
+        var order = (0 ..< Int32(names.count)).map { $0 }
         bytes.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
-            order.sort { a, b in
-                let la = starts[a + 1] - starts[a]
-                let lb = starts[b + 1] - starts[b]
-                let n = min(la, lb)
-                let r = n == 0 ? 0 : memcmp(base + starts[a], base + starts[b], n)
-                return r != 0 ? r < 0 : la < lb
+            starts.withUnsafeBufferPointer { starts in
+                let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                order.sort { a, b in
+                    let (a, b) = (Int(a), Int(b))
+                    let la = starts[a + 1] - starts[a]
+                    let lb = starts[b + 1] - starts[b]
+                    let n = min(la, lb)
+                    // Most names differ in their first bytes: compare 8 of them before calling memcmp.
+                    if n >= 8 {
+                        let wa = UInt64(bigEndian: UnsafeRawPointer(base + starts[a]).loadUnaligned(as: UInt64.self))
+                        let wb = UInt64(bigEndian: UnsafeRawPointer(base + starts[b]).loadUnaligned(as: UInt64.self))
+                        if wa != wb { return wa < wb }
+                    }
+                    let r = n == 0 ? 0 : memcmp(base + starts[a], base + starts[b], n)
+                    return r != 0 ? r < 0 : la < lb
+                }
             }
         }
         var rank = [Int32](repeating: 0, count: names.count)
-        for (position, id) in order.enumerated() { rank[id] = Int32(position) }
+        for (position, id) in order.enumerated() { rank[Int(id)] = Int32(position) }
         return rank
     }
 }
@@ -178,7 +188,8 @@ public struct CallTree: Sendable {
                 sources: [StackSource(stacks: stacks, frames: frames, nameMap: identity, column: 0)], names: frames.names,
                 columns: 1)
             self.init(
-                shape: TreeShape(names: frames.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: true),
+                shape: TreeShape(
+                    names: frames.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: true, rank: built.rank),
                 selfValue: built.selfValues, sampleType: stacks.sampleType)
         case .hashed:
             var builder = TreeBuilder(columns: 1, expectedNodes: max(16, stacks.locations.count / 4))

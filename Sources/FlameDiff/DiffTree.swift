@@ -101,11 +101,13 @@ public struct DiffTree: Sendable {
             for source in sources {
                 builder.insert(source.stacks, frames: source.frames, nameMap: source.nameMap, column: source.column)
             }
-            built = SortedTreeBuilder.Result(nodeName: builder.nodeName, parent: builder.parent, selfValues: builder.selfValues)
+            built = SortedTreeBuilder.Result(
+                nodeName: builder.nodeName, parent: builder.parent, selfValues: builder.selfValues, rank: built.rank)
         }
         self.init(
             shape: TreeShape(
-                names: interner.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: construction == .sorted),
+                names: interner.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: construction == .sorted,
+                rank: built.rank),
             leftSelf: stride(from: 0, to: built.selfValues.count, by: 2).map { built.selfValues[$0] },
             rightSelf: stride(from: 1, to: built.selfValues.count, by: 2).map { built.selfValues[$0] },
             sampleType: chosen, leftFlat: functionTotals ? flat[0] : [], rightFlat: functionTotals ? flat[1] : [],

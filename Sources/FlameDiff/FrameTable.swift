@@ -27,6 +27,10 @@ public struct FrameTable: Sendable {
     public let frames: [Int32]
     public let functionOfFrame: [Int32]
 
+    /// Every frame is named as its top-table row (no location without lines): then a top table can be read
+    /// off the call tree (`TopTable(tree:)`) and equals the one summed over the stacks.
+    public var framesAreFunctions: Bool { frames == functionOfFrame }
+
     public init(profile p: Profile, key: FrameKey) {
         var interner = NameInterner()
         // Function-name ids by interned string index: equal names have equal string indexes.

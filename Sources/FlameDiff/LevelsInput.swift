@@ -69,44 +69,67 @@ extension TopTable {
     /// counts a node's total once per stack, skipping nodes with an ancestor of the same name (recursion).
     /// Linear in the node count.
     public init(tree: CallTree) {
+        let shape = tree.shape
         var flat = [Int64](repeating: 0, count: tree.names.count)
         var cum = [Int64](repeating: 0, count: tree.names.count)
-        let n = max(tree.nodeCount, 1)
-        // Children lists by a counting sort on the parent, then one depth-first walk that keeps how many
-        // frames of each name are on the current path: linear, whatever the depth (a 1M-deep chain included).
-        var childStart = [Int32](repeating: 0, count: n + 1)
-        for i in 1 ..< n { childStart[Int(tree.parent[i]) + 1] += 1 }
-        for i in 0 ..< n { childStart[i + 1] += childStart[i] }
-        var fill = childStart
-        var children = [Int32](repeating: 0, count: max(n - 1, 0))
-        for i in 1 ..< n {
-            let p = Int(tree.parent[i])
-            children[Int(fill[p])] = Int32(i)
-            fill[p] += 1
-        }
+        // One depth-first walk over the shape's child lists that keeps how many frames of each name are on
+        // the current path: linear, whatever the depth (a 1M-deep chain included).
         var onPath = [Int32](repeating: 0, count: tree.names.count)
-        // (node, next child offset); a node is entered when pushed and left when its children are done.
-        var stack: [(node: Int32, next: Int32)] = [(0, childStart[0])]
-        while let top = stack.last {
-            let node = Int(top.node)
-            if top.next < childStart[node + 1] {
-                stack[stack.count - 1].next += 1
-                let child = Int(children[Int(top.next)])
-                let name = Int(tree.nodeName[child])
-                flat[name] += tree.selfValue[child]
-                if onPath[name] == 0 { cum[name] += tree.total[child] }
-                onPath[name] += 1
-                stack.append((Int32(child), childStart[child]))
-            } else {
-                stack.removeLast()
-                if node != 0 { onPath[Int(tree.nodeName[node])] -= 1 }
+        if shape.preorder == nil {
+            // Nodes are numbered in pre-order (the sorted builder): one sequential pass, the path kept by depth.
+            shape.nodeName.withUnsafeBufferPointer { nodeName in
+                shape.depth.withUnsafeBufferPointer { depth in
+                    tree.selfValue.withUnsafeBufferPointer { selfValue in
+                        tree.total.withUnsafeBufferPointer { total in
+                            var path: [Int32] = []  // names of the current node's ancestors below the root
+                            for i in 1 ..< max(tree.nodeCount, 1) {
+                                let d = Int(depth[i])
+                                while path.count >= d { onPath[Int(path.removeLast())] -= 1 }
+                                let name = Int(nodeName[i])
+                                flat[name] &+= selfValue[i]
+                                if onPath[name] == 0 { cum[name] &+= total[i] }
+                                onPath[name] += 1
+                                path.append(Int32(name))
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            shape.childOffsets.withUnsafeBufferPointer { childStart in
+            shape.childList.withUnsafeBufferPointer { children in
+                shape.nodeName.withUnsafeBufferPointer { nodeName in
+                    tree.selfValue.withUnsafeBufferPointer { selfValue in
+                        tree.total.withUnsafeBufferPointer { total in
+                            guard tree.nodeCount > 0 else { return }
+                            // (node, next child offset); a node is entered when pushed and left when its children are done.
+                            var stack: [(node: Int32, next: Int32)] = [(0, childStart[0])]
+                            while let top = stack.last {
+                                let node = Int(top.node)
+                                if top.next < childStart[node + 1] {
+                                    stack[stack.count - 1].next += 1
+                                    let child = Int(children[Int(top.next)])
+                                    let name = Int(nodeName[child])
+                                    flat[name] &+= selfValue[child]
+                                    if onPath[name] == 0 { cum[name] &+= total[child] }
+                                    onPath[name] += 1
+                                    stack.append((Int32(child), childStart[child]))
+                                } else {
+                                    stack.removeLast()
+                                    if node != 0 { onPath[Int(nodeName[node])] -= 1 }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-        var rows: [TopRow] = []
-        for id in tree.names.indices where flat[id] != 0 || cum[id] != 0 {
-            rows.append(TopRow(name: tree.names[id], flat: flat[id], cum: cum[id]))
         }
-        rows.sort { a, b in a.flat != b.flat ? a.flat > b.flat : bytewiseLess(a.name, b.name) }
+        // Flat descending, then bytewise by name: the shape's name ranks are that order.
+        var ids = tree.names.indices.filter { flat[$0] != 0 || cum[$0] != 0 }
+        let rank = shape.nameRank
+        ids.sort { a, b in flat[a] != flat[b] ? flat[a] > flat[b] : rank[a] < rank[b] }
+        let rows = ids.map { TopRow(name: tree.names[$0], flat: flat[$0], cum: cum[$0]) }
         self.init(rows: rows, total: tree.totalValue, sampleType: tree.sampleType)
     }
 }

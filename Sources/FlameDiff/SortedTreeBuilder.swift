@@ -24,6 +24,8 @@ enum SortedTreeBuilder {
         var parent: [Int32]
         /// `columns` values per node, interleaved.
         var selfValues: [Int64]
+        /// The names' bytewise ranks (`TreeShape.rankNames`), for the shape.
+        var rank: [Int32]
     }
 
     static func build(sources: [StackSource], names: [String], columns: Int) -> Result {
@@ -101,24 +103,41 @@ enum SortedTreeBuilder {
             }
         }
         let order = keys.map(\.index)
+        keys = []
+
+        // Each sequence's prefix in common with the one before it: the node count is then known, and the
+        // node arrays are allocated once at their final size (no doubling, no copies, no slack).
+        var common = [Int32](repeating: 0, count: stackCount)
+        var nodeCount = 1
+        sequences.withUnsafeBufferPointer { seq in
+            var previousStart = 0
+            var previousLength = 0
+            for (position, index) in order.enumerated() {
+                let start = Int(sequenceStart[Int(index)])
+                let length = Int(sequenceLength[Int(index)])
+                var c = 0
+                let limit = min(length, previousLength)
+                while c < limit && seq[start + c] == seq[previousStart + c] { c += 1 }
+                common[position] = Int32(c)
+                nodeCount += length - c
+                previousStart = start
+                previousLength = length
+            }
+        }
 
         var nodeName: [Int32] = [-1]
         var parent: [Int32] = [-1]
         var selfValues = [Int64](repeating: 0, count: columns)
-        nodeName.reserveCapacity(total / 4 + 16)
-        parent.reserveCapacity(total / 4 + 16)
-        selfValues.reserveCapacity((total / 4 + 16) * columns)
+        nodeName.reserveCapacity(nodeCount)
+        parent.reserveCapacity(nodeCount)
+        selfValues.reserveCapacity(nodeCount * columns)
         var path: [Int32] = []  // node at each depth of the previous sequence
-        var previousStart = 0
-        var previousLength = 0
         sequences.withUnsafeBufferPointer { seq in
-            for index in order {
+            for (position, index) in order.enumerated() {
                 let s = Int(index)
                 let start = Int(sequenceStart[s])
                 let length = Int(sequenceLength[s])
-                var common = 0
-                let limit = min(length, previousLength)
-                while common < limit && seq[start + common] == seq[previousStart + common] { common += 1 }
+                let common = Int(common[position])
                 path.removeSubrange(common...)
                 for d in common ..< length {
                     let id = Int32(nodeName.count)
@@ -129,10 +148,8 @@ enum SortedTreeBuilder {
                 }
                 let leaf = length == 0 ? 0 : Int(path[length - 1])
                 selfValues[leaf * columns + Int(sequenceColumn[s])] &+= sequenceValue[s]
-                previousStart = start
-                previousLength = length
             }
         }
-        return Result(nodeName: nodeName, parent: parent, selfValues: selfValues)
+        return Result(nodeName: nodeName, parent: parent, selfValues: selfValues, rank: rank)
     }
 }

@@ -47,7 +47,9 @@ struct PhaseTimer {
             let v = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
             return NumberText.fixed(v, places: 2)
         }
-        writeStderr("[timing] \(phase): \(ms(now - last)) ms (total \(ms(now - start)) ms)")
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        writeStderr("[timing] \(phase): \(ms(now - last)) ms (total \(ms(now - start)) ms, peak RSS \(usage.ru_maxrss / 1024) MB)")
         last = now
     }
 }

@@ -16,41 +16,80 @@ extension Profile {
     {
         guard raw.count > 0 else { throw .empty }
         if Gunzip.isGzip(raw) {
-            let inflated = try Gunzip.inflate(raw, limit: limits.maxInflatedBytes)
-            let result: Result<Profile, PprofError> = inflated.withUnsafeBytes { inner in
-                Result { () throws(PprofError) -> Profile in try decodeProtobuf(inner, limits: limits) }
-            }
-            return try result.get()
+            var inflated = try Gunzip.inflate(raw, limit: limits.maxInflatedBytes)
+            return try decodeProtobuf(releasing: &inflated, limits: limits)
         }
         if raw.count > limits.maxInflatedBytes { throw .inflatedSizeLimit(limit: limits.maxInflatedBytes) }
         return try decodeProtobuf(raw, limits: limits)
     }
 
+    /// Decodes bytes the caller gives up (e.g. just inflated): `buffer` is emptied as soon as the samples are
+    /// decoded, so the inflated bytes are not held while the rest of the profile is. Same result as `decode`.
+    public static func decode(releasing buffer: inout [UInt8], limits: DecodeLimits = DecodeLimits()) throws(PprofError) -> Profile {
+        let nested = buffer.withUnsafeBytes { Gunzip.isGzip($0) }
+        if buffer.isEmpty || nested { return try decode(buffer, limits: limits) }
+        if buffer.count > limits.maxInflatedBytes { throw .inflatedSizeLimit(limit: limits.maxInflatedBytes) }
+        return try decodeProtobuf(releasing: &buffer, limits: limits)
+    }
+
+    /// Decodes inflated bytes that the caller gives up: once the samples are decoded (everything else is
+    /// copied out for protobuf-c), `buffer` is emptied, so its memory is not held while the rest is decoded.
+    /// The same profile as `decodeProtobuf(_:limits:)`.
+    static func decodeProtobuf(releasing buffer: inout [UInt8], limits: DecodeLimits) throws(PprofError) -> Profile {
+        guard !buffer.isEmpty else { throw .empty }
+        if limits.sampleDecoding == .handWritten {
+            let decoded: Result<SampleDecoder, PprofError> = buffer.withUnsafeBytes { raw in
+                Result { () throws(PprofError) -> SampleDecoder in try decodeSamples(raw, limits: limits) }
+            }
+            var samples = try decoded.get()
+            if !samples.needsFallback {
+                let size = buffer.count
+                buffer = []
+                return try decodeRest(&samples, reportedSize: size, limits: limits)
+            }
+        }
+        let result: Result<Profile, PprofError> = buffer.withUnsafeBytes { raw in
+            Result { () throws(PprofError) -> Profile in
+                try withProtobufC(raw, reportedSize: raw.count, limits: limits) { message throws(PprofError) in
+                    var converter = Converter(message)
+                    return try converter.convert(handDecoded: nil)
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private static func decodeSamples(_ raw: UnsafeRawBufferPointer, limits: DecodeLimits) throws(PprofError) -> SampleDecoder {
+        do {
+            return try SampleDecoder(raw, maxMemory: limits.maxDecodeMemoryBytes)
+        } catch {
+            if error.memoryLimit { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
+            throw .malformedProtobuf("\(raw.count) bytes do not parse as a perftools.profiles.Profile message: \(error.reason)")
+        }
+    }
+
+    /// protobuf-c on what the sample decoder left (`samples.rest`), then the conversion.
+    private static func decodeRest(_ samples: inout SampleDecoder, reportedSize: Int, limits: DecodeLimits) throws(PprofError) -> Profile {
+        // protobuf-c gets what the samples left of the budget.
+        let arenaBytes = max(0, limits.maxDecodeMemoryBytes - samples.heldBytes)
+        let rest = samples.rest
+        samples.rest = []
+        let result: Result<Profile, PprofError> = rest.withUnsafeBytes { restBytes in
+            Result { () throws(PprofError) -> Profile in
+                try withProtobufC(restBytes, reportedSize: reportedSize, limits: limits, arenaBytes: arenaBytes) { message throws(PprofError) in
+                    var converter = Converter(message)
+                    return try converter.convert(handDecoded: &samples)
+                }
+            }
+        }
+        return try result.get()
+    }
+
     static func decodeProtobuf(_ raw: UnsafeRawBufferPointer, limits: DecodeLimits) throws(PprofError) -> Profile {
         guard raw.count > 0 else { throw .empty }
         if limits.sampleDecoding == .handWritten {
-            var samples: SampleDecoder
-            do {
-                samples = try SampleDecoder(raw, maxMemory: limits.maxDecodeMemoryBytes)
-            } catch {
-                if error.memoryLimit { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
-                throw .malformedProtobuf("\(raw.count) bytes do not parse as a perftools.profiles.Profile message: \(error.reason)")
-            }
-            if !samples.needsFallback {
-                // protobuf-c gets what the samples left of the budget.
-                let arenaBytes = max(0, limits.maxDecodeMemoryBytes - samples.heldBytes)
-                let rest = samples.rest
-                samples.rest = []
-                let result: Result<Profile, PprofError> = rest.withUnsafeBytes { restBytes in
-                    Result { () throws(PprofError) -> Profile in
-                        try withProtobufC(restBytes, reportedSize: raw.count, limits: limits, arenaBytes: arenaBytes) { message throws(PprofError) in
-                            var converter = Converter(message)
-                            return try converter.convert(handDecoded: &samples)
-                        }
-                    }
-                }
-                return try result.get()
-            }
+            var samples = try decodeSamples(raw, limits: limits)
+            if !samples.needsFallback { return try decodeRest(&samples, reportedSize: raw.count, limits: limits) }
         }
         return try withProtobufC(raw, reportedSize: raw.count, limits: limits) { message throws(PprofError) in
             var converter = Converter(message)

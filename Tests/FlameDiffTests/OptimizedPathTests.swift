@@ -31,6 +31,25 @@ import Testing
         }
     }
 
+    /// The top table read off the tree (sorted: one pass in pre-order; hashed: a walk over child lists)
+    /// equals the one summed over the stacks, whenever frames are named as their rows.
+    @Test(arguments: files)
+    func topTableFromTheTreeEqualsTheStackSum(_ file: String) throws {
+        let profile = try Profile.decode(Fixtures.bytes(file))
+        for key in FrameKey.allCases {
+            let options = TreeOptions(frameKey: key)
+            let stacks = try StackSet(profile: profile, options: options)
+            let frames = FrameTable(profile: profile, key: key)
+            guard frames.framesAreFunctions else { continue }
+            let reference = TopTable(stacks: stacks, frames: frames)
+            for construction in [CallTree.Construction.sorted, .hashed] {
+                let fromTree = TopTable(tree: CallTree(stacks: stacks, frames: frames, construction: construction))
+                #expect(fromTree.rows == reference.rows, "key \(key), \(construction)")
+                #expect(fromTree.total == reference.total)
+            }
+        }
+    }
+
     @Test(arguments: [("go-cpu-pyroscope.pb.gz", "go-cpu-span-labels.pb.gz"), ("go-heap-small.pb.gz", "go-heap.pb.gz")])
     func diffsAgreeToo(_ pair: (String, String)) throws {
         let base = try Profile.decode(Fixtures.bytes(pair.0))
