@@ -468,15 +468,17 @@ public final class DevHost: Sendable {
             }
         } catch let error as BackendError {
             let restarted = await backend.takeRestartFlag()
-            var body: [String: JSONValue] = ["error": .string(error.description)]
-            if restarted {
-                body["backendRestarted"] = true
-                body["error"] = .string(error.description + "; it was started again: try again")
-            }
-            return Self.json(Self.status(for: error), .object(body), headers: restarted ? ["X-Backend-Restarted": "1"] : [:])
+            let headers: [String: String] = restarted ? ["X-Backend-Restarted": "1"] : [:]
+            return Self.json(Self.status(for: error), Self.errorBody(error, restarted: restarted), headers: headers)
         } catch {
             return Self.json(503, ["error": "cancelled"])
         }
+    }
+
+    /// The body for a call that gave no result: its error, and whether the child was started again meanwhile.
+    static func errorBody(_ error: BackendError, restarted: Bool) -> JSONValue {
+        guard restarted else { return ["error": .string(error.description)] }
+        return ["error": .string(error.description + "; it was started again: try again"), "backendRestarted": true]
     }
 
     /// The HTTP status for a call that gave no result.
@@ -531,12 +533,9 @@ public final class DevHost: Sendable {
                 }
             } catch let error as BackendError {
                 let restarted = await backend.takeRestartFlag()
-                var body: [String: JSONValue] = ["error": .string(error.description)]
-                if restarted {
-                    body["backendRestarted"] = true
-                    body["error"] = .string(error.description + "; it was started again: try again")
-                }
-                last = ExplainStream.line(["event": "end", "status": .int(Int64(Self.status(for: error))), "body": .object(body)])
+                last = ExplainStream.line([
+                    "event": "end", "status": .int(Int64(Self.status(for: error))), "body": Self.errorBody(error, restarted: restarted),
+                ])
             } catch {
                 last = ExplainStream.line(["event": "end", "status": 503, "body": ["error": "cancelled"]])
             }
