@@ -76,7 +76,10 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def _json(self, status, obj, extra=None):
-        body = json.dumps(obj).encode()
+        self._body(status, json.dumps(obj).encode(), extra)
+
+    def _body(self, status, body, extra=None):
+        """Answers `body` (bytes, sent as they are) as application/json."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -111,12 +114,7 @@ class Handler(BaseHTTPRequestHandler):
             if not self._authorized():
                 return
             if MODELS_BODY is not None:
-                body = MODELS_BODY
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._body(200, MODELS_BODY)
                 return
             self._json(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}, {"id": "gpt-4o-mini", "object": "model"}]})
             return
@@ -205,12 +203,7 @@ class Handler(BaseHTTPRequestHandler):
             self._json(500, {"error": {"message": "the provider failed", "type": "server_error"}})
             return
         if name == "invalid-json":
-            body = b"{this is not json"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._body(200, b"{this is not json")
             return
         if name == "huge":
             size = int(float(arg or "32") * 1024 * 1024)
@@ -244,12 +237,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if not req.get("stream"):
             with open(os.path.join(RECORDED, name + ".response.json"), "rb") as f:
-                body = f.read()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                self._body(200, f.read())
             return
         with open(os.path.join(RECORDED, name + ".sse"), "rb") as f:
             events = [e + b"\n\n" for e in f.read().split(b"\n\n") if e.strip()]
