@@ -14,6 +14,54 @@ struct NameInterner {
     }
 }
 
+/// Interns frame names for one profile without hashing the names taken verbatim from its string table.
+///
+/// The profile's strings are unique (equal strings have equal indexes), so as long as every name so far is a
+/// table string, a new table string cannot equal any of them and gets the next id without a lookup. The first
+/// name built here (`<unknown>`, an address, `function file:line`) could equal one of them: from then on every
+/// name goes through a dictionary, as `NameInterner` does. Ids come out the same as `NameInterner`'s.
+struct ProfileNameInterner {
+    private let strings: [String]
+    private(set) var names: [String] = []
+    /// Name id per string index, -1 until interned.
+    private var idOfString: [Int32]
+    /// Every name, once a name that is not a table string has been interned.
+    private var byName: [String: Int32]?
+
+    init(strings: [String]) {
+        self.strings = strings
+        idOfString = [Int32](repeating: -1, count: strings.count)
+    }
+
+    /// The id of `strings[index]`.
+    mutating func id(ofString index: Int32) -> Int32 {
+        let existing = idOfString[Int(index)]
+        if existing >= 0 { return existing }
+        let id = intern(strings[Int(index)])
+        idOfString[Int(index)] = id
+        return id
+    }
+
+    /// The id of a name built from parts of the profile.
+    mutating func id(_ name: String) -> Int32 {
+        if byName == nil {
+            var all: [String: Int32] = [:]
+            all.reserveCapacity(names.count + 16)
+            for (id, name) in names.enumerated() { all[name] = Int32(id) }
+            byName = all
+        }
+        return intern(name)
+    }
+
+    private mutating func intern(_ name: String) -> Int32 {
+        if byName != nil, let id = byName![name] { return id }
+        let id = Int32(names.count)
+        names.append(name)
+        if byName != nil { byName![name] = id }
+        return id
+    }
+}
+
 /// The frames of every location, named once per location rather than once per sample.
 ///
 /// For location `l`, `frames[frameOffsets[l] ..< frameOffsets[l+1]]` are name ids from the outermost
@@ -32,15 +80,10 @@ public struct FrameTable: Sendable {
     public var framesAreFunctions: Bool { frames == functionOfFrame }
 
     public init(profile p: Profile, key: FrameKey) {
-        var interner = NameInterner()
-        // Function-name ids by interned string index: equal names have equal string indexes.
-        var nameIDByString = [Int32](repeating: -1, count: p.strings.count)
+        var interner = ProfileNameInterner(strings: p.strings)
         func functionNameID(_ f: Function) -> Int32 {
             let s = f.name != 0 ? f.name : f.systemName
-            if nameIDByString[Int(s)] < 0 {
-                nameIDByString[Int(s)] = interner.id(s != 0 ? p.strings[Int(s)] : "<unknown>")
-            }
-            return nameIDByString[Int(s)]
+            return s != 0 ? interner.id(ofString: s) : interner.id("<unknown>")
         }
         var offsets = [Int32](repeating: 0, count: p.locations.count + 1)
         var frames: [Int32] = []
