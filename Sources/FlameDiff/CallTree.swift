@@ -105,31 +105,59 @@ public struct TreeShape: Sendable {
         }
     }
 
+    /// Each name's position in bytewise order (equal names in index order).
+    ///
+    /// An MSD sort by 8-byte chunks: names sort by their first 8 bytes (big-endian, zero-padded, with how many
+    /// of them are real), and each run that ties on 8 real bytes sorts again by the next 8. Names with long
+    /// common prefixes (package paths) cost a few integer sorts, not a memcmp of the prefix per comparison.
     static func rankNames(_ names: [String]) -> [Int32] {
-        // All names in one contiguous buffer, compared with memcmp: no String traffic in the sort.
+        // All names in one contiguous buffer with 8 bytes of padding, so an 8-byte load never reads past it.
         var bytes: [UInt8] = []
         var starts = [Int](repeating: 0, count: names.count + 1)
         for (i, name) in names.enumerated() {
             bytes.append(contentsOf: name.utf8)
             starts[i + 1] = bytes.count
         }
+        bytes.append(contentsOf: repeatElement(0, count: 8))
+        /// One name's chunk: its bytes at the current offset, how many of them are real (9: more follow), its id.
+        struct ChunkKey: Comparable {
+            var word: UInt64
+            var real: Int32
+            var id: Int32
+
+            @inline(__always)
+            static func < (a: ChunkKey, b: ChunkKey) -> Bool {
+                if a.word != b.word { return a.word < b.word }
+                if a.real != b.real { return a.real < b.real }
+                return a.id < b.id
+            }
+        }
         var order = (0 ..< Int32(names.count)).map { $0 }
+        var keys: [ChunkKey] = []
+        // Ranges of `order` still to sort, with the byte offset their names tie up to.
+        var pending: [(range: Range<Int>, offset: Int)] = names.count > 1 ? [(0 ..< names.count, 0)] : []
         bytes.withUnsafeBufferPointer { buffer in
-            starts.withUnsafeBufferPointer { starts in
-                let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                order.sort { a, b in
-                    let (a, b) = (Int(a), Int(b))
-                    let la = starts[a + 1] - starts[a]
-                    let lb = starts[b + 1] - starts[b]
-                    let n = min(la, lb)
-                    // Most names differ in their first bytes: compare 8 of them before calling memcmp.
-                    if n >= 8 {
-                        let wa = UInt64(bigEndian: UnsafeRawPointer(base + starts[a]).loadUnaligned(as: UInt64.self))
-                        let wb = UInt64(bigEndian: UnsafeRawPointer(base + starts[b]).loadUnaligned(as: UInt64.self))
-                        if wa != wb { return wa < wb }
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            while let (range, offset) = pending.popLast() {
+                keys.removeAll(keepingCapacity: true)
+                for id in order[range] {
+                    let start = starts[Int(id)] + offset
+                    let remaining = starts[Int(id) + 1] - start
+                    var word = UInt64(bigEndian: (base + start).loadUnaligned(as: UInt64.self))
+                    if remaining < 8 { word = remaining == 0 ? 0 : word & ~(UInt64.max >> (8 * remaining)) }
+                    keys.append(ChunkKey(word: word, real: Int32(min(remaining, 9)), id: id))
+                }
+                keys.sort()
+                var i = 0
+                while i < keys.count {
+                    order[range.lowerBound + i] = keys[i].id
+                    var j = i + 1
+                    if keys[i].real == 9 {
+                        while j < keys.count && keys[j].word == keys[i].word { j += 1 }
+                        if j - i > 1 { pending.append((range.lowerBound + i ..< range.lowerBound + j, offset + 8)) }
                     }
-                    let r = n == 0 ? 0 : memcmp(base + starts[a], base + starts[b], n)
-                    return r != 0 ? r < 0 : la < lb
+                    for k in i + 1 ..< max(j, i + 1) { order[range.lowerBound + k] = keys[k].id }
+                    i = j
                 }
             }
         }
