@@ -186,31 +186,48 @@ public struct FlameGraph: Sendable {
 /// The nodes to keep under a budget that counts the `other` nodes too.
 ///
 /// Nodes rank by score (descending; the total for a flame graph), then depth, then pre-order position.
-/// A parent's score is never below its child's, so every prefix of the ranking is a connected tree.
-/// The best `budget` nodes are found with a min-heap over a depth-first walk that skips subtrees which
-/// cannot enter it (Pyroscope's minValue, with ties broken so the bound holds). Then the lowest-ranked
-/// nodes are dropped until the kept nodes plus one `other` per parent with dropped children fit the budget.
+/// A parent's score is never below its child's (without negative values), so every prefix of the ranking is a connected tree.
+/// The best `budget` nodes are taken best first from the root: the best node not yet taken is always a child
+/// of a taken one, so a max-heap over the children of the taken nodes yields the ranking in order, and only
+/// those children are ever looked at. (Scores that do not descend, from negative values, take the depth-first
+/// walk that keeps the best `budget` seen so far in a min-heap.) Then the lowest-ranked nodes are dropped until the kept nodes plus one
+/// `other` per parent with dropped children fit the budget.
 func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
     let n = tree.nodeCount
     var kept = [Bool](repeating: false, count: n)
     kept[0] = true
     guard budget > 1 else { return kept }
-    func rank(_ node: Int32) -> NodeRank {
-        NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: tree.preorderPosition(Int(node)), node: node)
+    func rank(_ node: Int32) -> BestFirst {
+        BestFirst(rank: NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: tree.preorderPosition(Int(node)), node: node))
     }
-    var heap = MinHeap<NodeRank>(capacity: budget)
-    var stack: [Int32] = Array(tree.children(of: 0))
-    while let node = stack.popLast() {
-        let r = rank(node)
-        if heap.count >= budget {
-            if !(heap.min < r) { continue }
-            heap.replaceMin(r)
-        } else {
-            heap.push(r)
+    var selected: [NodeRank]  // best first
+    if scoresDescend(tree, score) {
+        var frontier = MinHeap<BestFirst>(capacity: min(n, 4 * budget))
+        for c in tree.children(of: 0) { frontier.push(rank(c)) }
+        selected = []
+        selected.reserveCapacity(min(n, budget))
+        while selected.count < budget, let best = frontier.popMin() {
+            selected.append(best.rank)
+            for c in tree.children(of: Int(best.rank.node)) { frontier.push(rank(c)) }
         }
-        stack.append(contentsOf: tree.children(of: Int(node)))
+    } else {
+        // Negative values (a delta profile) can make a child outscore its parent: the ranking is then not
+        // best-first from the root. The depth-first walk with a min-heap of the best `budget` so far, skipping
+        // subtrees whose root cannot enter it, as it always did.
+        var heap = MinHeap<NodeRank>(capacity: budget)
+        var stack: [Int32] = Array(tree.children(of: 0))
+        while let node = stack.popLast() {
+            let r = rank(node).rank
+            if heap.count >= budget {
+                if !(heap.min < r) { continue }
+                heap.replaceMin(r)
+            } else {
+                heap.push(r)
+            }
+            stack.append(contentsOf: tree.children(of: Int(node)))
+        }
+        selected = heap.items.sorted { $1 < $0 }
     }
-    var selected = heap.items.sorted { $1 < $0 }  // best first
     for r in selected { kept[Int(r.node)] = true }
     // Parents with dropped children each get an `other`.
     var keptChildren = [Int32](repeating: 0, count: n)
@@ -231,6 +248,17 @@ func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
     return kept
 }
 
+/// Whether no node's score exceeds its parent's (always so without negative values).
+func scoresDescend(_ tree: TreeShape, _ score: [Int64]) -> Bool {
+    score.withUnsafeBufferPointer { score in
+        tree.parent.withUnsafeBufferPointer { parent in
+            var ok = true
+            for i in 1 ..< max(score.count, 1) { ok = ok && score[i] <= score[Int(parent[i])] }
+            return ok
+        }
+    }
+}
+
 /// How a node ranks for truncation: larger score first, then shallower, then earlier in pre-order
 /// (leftmost in the drawing).
 struct NodeRank: Comparable {
@@ -245,6 +273,12 @@ struct NodeRank: Comparable {
         if a.depth != b.depth { return a.depth > b.depth }
         return a.index > b.index
     }
+}
+
+/// A node rank ordered best first, for a min-heap that pops the best node.
+struct BestFirst: Comparable {
+    var rank: NodeRank
+    static func < (a: BestFirst, b: BestFirst) -> Bool { b.rank < a.rank }
 }
 
 struct MinHeap<Element: Comparable> {
@@ -264,6 +298,15 @@ struct MinHeap<Element: Comparable> {
             items.swapAt(p, i)
             i = p
         }
+    }
+
+    /// Removes and returns the smallest element, nil when empty.
+    mutating func popMin() -> Element? {
+        guard let last = items.popLast() else { return nil }
+        guard !items.isEmpty else { return last }
+        let smallest = items[0]
+        replaceMin(last)
+        return smallest
     }
 
     mutating func replaceMin(_ value: Element) {
