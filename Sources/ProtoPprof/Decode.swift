@@ -1,5 +1,9 @@
 import CPprofShim
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Profile {
     /// Decodes a pprof profile: gzip (detected by its magic number) or raw protobuf, then validates it
     /// the way pprof's `CheckValid` does and resolves ids to dense indexes.
@@ -418,6 +422,7 @@ private struct Converter {
         guard m.string_table[0].len == 0 else {
             throw .invalid(field: "string_table[0]", reason: "must be the empty string")
         }
+        if internASCIIStrings(n) { return }
         stringRemap = [Int32](repeating: 0, count: n)
         strings = [""]
         var seen: [String: Int32] = ["": 0]
@@ -436,6 +441,53 @@ private struct Converter {
         }
     }
 
+    /// `internStrings` for a table of ASCII strings (most profiles'), without a Swift dictionary: a flat table
+    /// of ids probed by a seeded hash of the raw bytes, compared with memcmp. For ASCII, equal bytes and equal
+    /// Swift strings are the same thing (not so beyond: "\u{212A}" == "K"), so the ids are `internStrings`'s.
+    /// Returns false, having set nothing, when a string is not ASCII or a probe runs long (a table crafted to
+    /// collide): the dictionary does the work then.
+    private mutating func internASCIIStrings(_ n: Int) -> Bool {
+        guard let table = m.string_table else { return false }
+        for i in 1 ..< n where !isASCII(table[i].data, table[i].len) { return false }
+        var capacity = 16
+        while capacity < 2 * n { capacity <<= 1 }
+        let mask = capacity - 1
+        var slots = [Int32](repeating: -1, count: capacity)  // string id, -1: empty
+        var firstEntry: [Int] = [0]  // per string id, the table entry it was first read from
+        var remap = [Int32](repeating: 0, count: n)
+        var unique: [String] = [""]
+        firstEntry.reserveCapacity(n)
+        unique.reserveCapacity(n)
+        let seed = stringHashSeed
+        for i in 1 ..< n {
+            let entry = table[i]
+            if entry.len == 0 { continue }  // "" is id 0
+            var slot = Int(truncatingIfNeeded: hashBytes(entry.data, entry.len, seed: seed)) & mask
+            var probes = 0
+            var id: Int32 = -1
+            while slots[slot] >= 0 {
+                let candidate = table[firstEntry[Int(slots[slot])]]
+                if candidate.len == entry.len && memcmp(candidate.data, entry.data, entry.len) == 0 {
+                    id = slots[slot]
+                    break
+                }
+                probes += 1
+                if probes > 64 { return false }
+                slot = (slot + 1) & mask
+            }
+            if id < 0 {
+                id = Int32(unique.count)
+                slots[slot] = id
+                firstEntry.append(i)
+                unique.append(String(decoding: UnsafeRawBufferPointer(start: entry.data, count: entry.len), as: UTF8.self))
+            }
+            remap[i] = id
+        }
+        stringRemap = remap
+        strings = unique
+        return true
+    }
+
     private func index(_ raw: Int64, _ field: @autoclosure () -> String) throws(PprofError) -> Int32 {
         guard raw >= 0, raw < Int64(stringRemap.count) else {
             throw .invalid(
@@ -447,4 +499,51 @@ private struct Converter {
     private func string(_ raw: Int64, _ field: @autoclosure () -> String) throws(PprofError) -> String {
         strings[Int(try index(raw, field()))]
     }
+}
+
+/// Per-process seed of `hashBytes`, so that which strings collide cannot be known in advance.
+private let stringHashSeed = UInt64.random(in: .min ... .max)
+
+/// Whether `count` bytes are all ASCII (below 0x80), read 8 at a time.
+private func isASCII(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
+    guard count > 0, let bytes else { return true }
+    let raw = UnsafeRawPointer(bytes)
+    var high: UInt64 = 0
+    var i = 0
+    while i + 8 <= count {
+        high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        i += 8
+    }
+    while i < count {
+        high |= UInt64(bytes[i])
+        i += 1
+    }
+    return high & 0x8080_8080_8080_8080 == 0
+}
+
+/// A seeded 64-bit hash of raw bytes, for the string table's interning: each 8-byte word is folded in with a
+/// full-width multiply (high ^ low, so every bit of the word reaches the low bits), then a murmur3 finalizer.
+@inline(__always)
+private func hashBytes(_ bytes: UnsafePointer<UInt8>?, _ count: Int, seed: UInt64) -> UInt64 {
+    @inline(__always) func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
+    }
+    var h = (seed ^ UInt64(count)) &* 0x9E37_79B9_7F4A_7C15
+    if count > 0, let bytes {
+        let raw = UnsafeRawPointer(bytes)
+        var i = 0
+        while i + 8 <= count {
+            h = fold(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self), 0xBF58_476D_1CE4_E5B9)
+            i += 8
+        }
+        if i < count {
+            var tail: UInt64 = 0
+            for k in i ..< count { tail |= UInt64(bytes[k]) << UInt64(8 * (k - i)) }
+            h = fold(h ^ tail, 0x94D0_49BB_1331_11EB)
+        }
+    }
+    h ^= h >> 33
+    h = h &* 0xFF51_AFD7_ED55_8CCD
+    return h ^ (h >> 33)
 }
