@@ -197,37 +197,7 @@ func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
     var kept = [Bool](repeating: false, count: n)
     kept[0] = true
     guard budget > 1 else { return kept }
-    func rank(_ node: Int32) -> BestFirst {
-        BestFirst(rank: NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: tree.preorderPosition(Int(node)), node: node))
-    }
-    var selected: [NodeRank]  // best first
-    if scoresDescend(tree, score) {
-        var frontier = MinHeap<BestFirst>(capacity: min(n, 4 * budget))
-        for c in tree.children(of: 0) { frontier.push(rank(c)) }
-        selected = []
-        selected.reserveCapacity(min(n, budget))
-        while selected.count < budget, let best = frontier.popMin() {
-            selected.append(best.rank)
-            for c in tree.children(of: Int(best.rank.node)) { frontier.push(rank(c)) }
-        }
-    } else {
-        // Negative values (a delta profile) can make a child outscore its parent: the ranking is then not
-        // best-first from the root. The depth-first walk with a min-heap of the best `budget` so far, skipping
-        // subtrees whose root cannot enter it, as it always did.
-        var heap = MinHeap<NodeRank>(capacity: budget)
-        var stack: [Int32] = Array(tree.children(of: 0))
-        while let node = stack.popLast() {
-            let r = rank(node).rank
-            if heap.count >= budget {
-                if !(heap.min < r) { continue }
-                heap.replaceMin(r)
-            } else {
-                heap.push(r)
-            }
-            stack.append(contentsOf: tree.children(of: Int(node)))
-        }
-        selected = heap.items.sorted { $1 < $0 }
-    }
+    var selected = bestNodes(tree, score: score, count: budget)
     for r in selected { kept[Int(r.node)] = true }
     // Parents with dropped children each get an `other`.
     var keptChildren = [Int32](repeating: 0, count: n)
@@ -246,6 +216,42 @@ func selectKept(_ tree: TreeShape, score: [Int64], budget: Int) -> [Bool] {
         keptChildren[p] -= 1
     }
     return kept
+}
+
+/// The best `count` nodes but the root, best first (`NodeRank` order). `bestFirst`: nil picks by the scores
+/// (best first when they descend from parent to child, else the depth-first walk); tests force either.
+func bestNodes(_ tree: TreeShape, score: [Int64], count budget: Int, bestFirst: Bool? = nil) -> [NodeRank] {
+    let n = tree.nodeCount
+    func rank(_ node: Int32) -> BestFirst {
+        BestFirst(rank: NodeRank(total: score[Int(node)], depth: tree.depth[Int(node)], index: tree.preorderPosition(Int(node)), node: node))
+    }
+    if bestFirst ?? scoresDescend(tree, score) {
+        var frontier = MinHeap<BestFirst>(capacity: min(n, 4 * budget))
+        for c in tree.children(of: 0) { frontier.push(rank(c)) }
+        var selected: [NodeRank] = []
+        selected.reserveCapacity(min(n, budget))
+        while selected.count < budget, let best = frontier.popMin() {
+            selected.append(best.rank)
+            for c in tree.children(of: Int(best.rank.node)) { frontier.push(rank(c)) }
+        }
+        return selected
+    }
+    // Negative values (a delta profile) can make a child outscore its parent: the ranking is then not
+    // best-first from the root. The depth-first walk with a min-heap of the best `budget` so far, skipping
+    // subtrees whose root cannot enter it, as it always did.
+    var heap = MinHeap<NodeRank>(capacity: budget)
+    var stack: [Int32] = Array(tree.children(of: 0))
+    while let node = stack.popLast() {
+        let r = rank(node).rank
+        if heap.count >= budget {
+            if !(heap.min < r) { continue }
+            heap.replaceMin(r)
+        } else {
+            heap.push(r)
+        }
+        stack.append(contentsOf: tree.children(of: Int(node)))
+    }
+    return heap.items.sorted { $1 < $0 }
 }
 
 /// Whether no node's score exceeds its parent's (always so without negative values).
