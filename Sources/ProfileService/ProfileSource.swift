@@ -83,14 +83,14 @@ public enum ProfileDecoding {
 /// of the decoded bytes and the format they are read as.
 public struct InlineProfile: ProfileSource {
     public let data: [UInt8]
-    public let cacheKey: String?
     public let format: ProfileFormat?
     public var label: String { "inline profile (\(data.count) bytes)" }
+    /// Hashed when asked for (only with the result cache on): two passes over the bytes otherwise wasted.
+    public var cacheKey: String? { "bytes:" + contentHash(data) + ":" + (format?.rawValue ?? "auto") }
 
     public init(_ data: [UInt8], format: ProfileFormat? = nil) {
         self.data = data
         self.format = format
-        cacheKey = "bytes:" + contentHash(data) + ":" + (format?.rawValue ?? "auto")
     }
 
     public func bytes(limits: DecodeLimits) async throws(RPCError) -> [UInt8] { data }

@@ -78,7 +78,8 @@ public struct ServiceHandler: RPCHandler {
         let wantsProgress = M.cacheable ? (try params.bool("progress") ?? false) : false
         if wantsProgress { await context?.progress(["stage": "started", "method": .string(M.name)]) }
         let result: JSONValue
-        if M.cacheable, let sourced = request as? any SourcedRequest {
+        // With the cache off (`--cache-bytes 0`) no key is made: it would hash every inline profile for nothing.
+        if M.cacheable, service.cache.maxBytes > 0, let sourced = request as? any SourcedRequest {
             let key = ResultCache.key(method: M.name, params: params, sources: sourced.sources)
             result = try await service.cache.value(key) { () async throws(RPCError) -> JSONValue in
                 M.json(try await M.respond(to: request, in: service, context: context))
