@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Why a pprof profile could not be read. Every case says what was wrong and, for
 /// validation failures, which field and index.
 public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -80,10 +84,34 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Which sample decoder to use; both give the same profile.
     public var sampleDecoding: SampleDecoding
 
+    /// How many threads the hand-written sample decoder may use: 1 decodes in one pass on the calling
+    /// thread; 2 or more decode a large profile's samples in two halves at once (small profiles still take
+    /// one pass). Every setting gives the same profile and the same errors.
+    public var threads: Int
+
+    /// The size from which the sample decoder takes two threads, when `threads` allows: smaller profiles are
+    /// decoded faster on one. Tests lower it to take two threads on small profiles.
+    struct TwoThreadMinimum: Sendable, Equatable {
+        var samples = 4096
+        var sampleBytes = 1 << 20
+    }
+    var twoThreadMinimum = TwoThreadMinimum()
+
+    /// The default `threads`: 2, or the value of the environment variable `FLAMEGRAPH_AI_DECODE_THREADS`
+    /// (a developer's switch for comparing the two paths).
+    public static let defaultThreads: Int = {
+        guard let raw = getenv("FLAMEGRAPH_AI_DECODE_THREADS"), let n = Int(String(cString: raw)), n >= 1 else { return 2 }
+        return n
+    }()
+
     /// `maxInflatedBytes` above `maxInflatedBytesCeiling` is clamped to it.
-    public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten) {
+    public init(
+        maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten,
+        threads: Int = DecodeLimits.defaultThreads
+    ) {
         self.inflatedBytes = min(maxInflatedBytes, Self.maxInflatedBytesCeiling)
         self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
         self.sampleDecoding = sampleDecoding
+        self.threads = threads
     }
 }
