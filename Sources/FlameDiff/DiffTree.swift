@@ -47,6 +47,16 @@ public struct DiffTree: Sendable {
         baseline: [Profile], comparison: [Profile], options: TreeOptions = TreeOptions(),
         construction: CallTree.Construction = .sorted, functionTotals: Bool = true
     ) throws(FlameDiffError) {
+        try self.init(
+            baseline: baseline, comparison: comparison, options: options, construction: construction,
+            functionTotals: functionTotals, minimumStacksForTwoThreads: SortedTreeBuilder.minimumStacksForTwoThreads)
+    }
+
+    /// `minimumStacksForTwoThreads`: tests lower it so that small trees take the two-thread path too.
+    init(
+        baseline: [Profile], comparison: [Profile], options: TreeOptions, construction: CallTree.Construction,
+        functionTotals: Bool, minimumStacksForTwoThreads: Int
+    ) throws(FlameDiffError) {
         guard !baseline.isEmpty else { throw .noProfiles(side: "baseline") }
         guard let first = comparison.first else { throw .noProfiles(side: "comparison") }
         // As `go tool pprof -diff_base`: the comparison decides the default sample type and what an index means.
@@ -95,7 +105,8 @@ public struct DiffTree: Sendable {
                     stamp: &stamp, stackCounter: &stackCounter)
             }
         }
-        var built = SortedTreeBuilder.build(sources: sources, names: interner.names, columns: 2)
+        var built = SortedTreeBuilder.build(sources: sources, names: interner.names, columns: 2, threads: options.threads,
+            minimumStacksForTwoThreads: minimumStacksForTwoThreads)
         if construction == .hashed {
             var builder = TreeBuilder(columns: 2, expectedNodes: 1024)
             for source in sources {
