@@ -58,6 +58,8 @@ import Testing
             #expect(one.names == two.names)
             #expect(one.shape.nodeName == two.shape.nodeName)
             #expect(one.shape.parent == two.shape.parent)
+            #expect(one.shape.depth == two.shape.depth)
+            #expect(one.shape.childList == two.shape.childList && one.shape.childOffsets == two.shape.childOffsets)
             #expect(one.leftSelf == two.leftSelf && one.rightSelf == two.rightSelf)
             #expect(one.leftTotal == two.leftTotal && one.rightTotal == two.rightTotal)
             #expect(one.leftFlat == two.leftFlat && one.rightCum == two.rightCum)
