@@ -295,8 +295,7 @@ public enum DiffMethod: ServiceMethod {
     }
 
     public static func respond(to request: DiffRequest, in service: ProfileService, context: RequestContext?) async throws(RPCError) -> DiffResult {
-        let baseline = try await service.profiles(request.baseline, parameter: "baseline")
-        let comparison = try await service.profiles(request.comparison, parameter: "comparison")
+        let (baseline, comparison) = try await service.sides(baseline: request.baseline, comparison: request.comparison)
         return try await offload { () throws(RPCError) -> DiffResult in
             let diff: DiffTree
             do throws(FlameDiffError) {
