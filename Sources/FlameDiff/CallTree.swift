@@ -180,8 +180,8 @@ public struct CallTree: Sendable {
     }
 
     /// Builds the tree from merged stacks and per-location frames. `threads`: 2 builds a large tree on two
-    /// threads (the sorted construction), 1 on one; the tree is the same.
-    public init(stacks: StackSet, frames: FrameTable, construction: Construction = .sorted, threads: Int = 2) {
+    /// threads (the sorted construction), 1 on one; the tree is the same. By default the process's setting.
+    public init(stacks: StackSet, frames: FrameTable, construction: Construction = .sorted, threads: Int = Parallelism.threads) {
         self.init(
             stacks: stacks, frames: frames, construction: construction, threads: threads,
             minimumStacksForTwoThreads: SortedTreeBuilder.minimumStacksForTwoThreads)
