@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Why a pprof profile could not be read. Every case says what was wrong and, for
 /// validation failures, which field and index.
 public enum PprofError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -86,7 +82,8 @@ public struct DecodeLimits: Sendable, Equatable {
 
     /// How many threads the hand-written sample decoder may use: 1 decodes in one pass on the calling
     /// thread; 2 or more decode a large profile's samples in two halves at once (small profiles still take
-    /// one pass). Every setting gives the same profile and the same errors.
+    /// one pass). Every setting gives the same profile and the same errors. By default the process's setting
+    /// (`Parallelism.threads`, `--threads`).
     public var threads: Int
 
     /// The size from which the sample decoder takes two threads, when `threads` allows: smaller profiles are
@@ -97,17 +94,10 @@ public struct DecodeLimits: Sendable, Equatable {
     }
     var twoThreadMinimum = TwoThreadMinimum()
 
-    /// The default `threads`: 2, or the value of the environment variable `FLAMEGRAPH_AI_DECODE_THREADS`
-    /// (a developer's switch for comparing the two paths).
-    public static let defaultThreads: Int = {
-        guard let raw = getenv("FLAMEGRAPH_AI_DECODE_THREADS"), let n = Int(String(cString: raw)), n >= 1 else { return 2 }
-        return n
-    }()
-
     /// `maxInflatedBytes` above `maxInflatedBytesCeiling` is clamped to it.
     public init(
         maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten,
-        threads: Int = DecodeLimits.defaultThreads
+        threads: Int = Parallelism.threads
     ) {
         self.inflatedBytes = min(maxInflatedBytes, Self.maxInflatedBytesCeiling)
         self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
