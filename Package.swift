@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim"),
         // Generated protobuf-c code for profile.proto (scripts/gen-proto) and the arena decoder.
         .target(name: "CPprofShim", dependencies: ["CProtobufC"], path: "Sources/CPprofShim"),
+        // glibc's mallopt (the executable's allocator policy: one arena)
+        .target(name: "CMallocShim", path: "Sources/CMallocShim"),
 
         // JSON values, a strict parser and a fast writer; no dependencies
         .target(name: "JSONCore"),
@@ -68,7 +70,7 @@ let package = Package(
             name: "PluginHost",
             dependencies: [
                 "ProtoPprof", "ProfileFormats", "FlameDiff", "LLMGateway", "Explain", "JSONCore", "JSONRPC", "ProfileService", "PyroscopeClient",
-                "MCPServer", "DevHost",
+                "MCPServer", "DevHost", "CMallocShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -215,7 +215,7 @@ public struct CallTree: Sendable {
     public init(profile: Profile, options: TreeOptions = TreeOptions(), construction: Construction = .sorted) throws(FlameDiffError) {
         let stacks = try StackSet(profile: profile, options: options)
         let frames = FrameTable(profile: profile, key: options.frameKey)
-        self.init(stacks: stacks, frames: frames, construction: construction)
+        self.init(stacks: stacks, frames: frames, construction: construction, threads: options.threads)
     }
 
     /// How a tree is built; both give the same tree up to node numbering, and the same output.
@@ -226,14 +226,33 @@ public struct CallTree: Sendable {
         case hashed
     }
 
-    /// Builds the tree from merged stacks and per-location frames.
-    public init(stacks: StackSet, frames: FrameTable, construction: Construction = .sorted) {
+    /// Builds the tree from merged stacks and per-location frames. `threads`: 2 builds a large tree on two
+    /// threads (the sorted construction), 1 on one; the tree is the same. By default the process's setting.
+    public init(stacks: StackSet, frames: FrameTable, construction: Construction = .sorted, threads: Int = Parallelism.threads) {
+        self.init(
+            stacks: stacks, frames: frames, construction: construction, threads: threads,
+            minimumStacksForTwoThreads: SortedTreeBuilder.minimumStacksForTwoThreads)
+    }
+
+    /// `minimumStacksForTwoThreads`: tests lower it so that small trees take the two-thread path too.
+    init(stacks: StackSet, frames: FrameTable, construction: Construction, threads: Int, minimumStacksForTwoThreads: Int) {
         let identity = Array(0 ..< Int32(frames.names.count))
         switch construction {
         case .sorted:
             let built = SortedTreeBuilder.build(
                 sources: [StackSource(stacks: stacks, frames: frames, nameMap: identity, column: 0)], names: frames.names,
-                columns: 1)
+                columns: 1, threads: threads, minimumStacksForTwoThreads: minimumStacksForTwoThreads)
+            if threads >= 2 && stacks.count >= minimumStacksForTwoThreads {
+                // The shape (depths, child lists) and the totals read only the built arrays: one thread each.
+                let names = frames.names
+                let (shape, total) = concurrently(
+                    {
+                        TreeShape(names: names, nodeName: built.nodeName, parent: built.parent, childrenSorted: true, rank: built.rank)
+                    },
+                    { DiffTree.totals(built.selfValues, parent: built.parent) })
+                self.init(shape: shape, selfValue: built.selfValues, total: total, sampleType: stacks.sampleType)
+                return
+            }
             self.init(
                 shape: TreeShape(
                     names: frames.names, nodeName: built.nodeName, parent: built.parent, childrenSorted: true, rank: built.rank),
@@ -267,6 +286,14 @@ public struct CallTree: Sendable {
         self.shape = shape
         self.selfValue = selfValue
         self.total = DiffTree.totals(selfValue, parent: shape.parent)
+        self.sampleType = sampleType
+    }
+
+    /// `total`: `DiffTree.totals(selfValue, parent: shape.parent)`, computed by the caller.
+    init(shape: TreeShape, selfValue: [Int64], total: [Int64], sampleType: ValueType) {
+        self.shape = shape
+        self.selfValue = selfValue
+        self.total = total
         self.sampleType = sampleType
     }
 

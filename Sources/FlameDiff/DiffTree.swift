@@ -47,6 +47,16 @@ public struct DiffTree: Sendable {
         baseline: [Profile], comparison: [Profile], options: TreeOptions = TreeOptions(),
         construction: CallTree.Construction = .sorted, functionTotals: Bool = true
     ) throws(FlameDiffError) {
+        try self.init(
+            baseline: baseline, comparison: comparison, options: options, construction: construction,
+            functionTotals: functionTotals, minimumStacksForTwoThreads: SortedTreeBuilder.minimumStacksForTwoThreads)
+    }
+
+    /// `minimumStacksForTwoThreads`: tests lower it so that small trees take the two-thread path too.
+    init(
+        baseline: [Profile], comparison: [Profile], options: TreeOptions, construction: CallTree.Construction,
+        functionTotals: Bool, minimumStacksForTwoThreads: Int
+    ) throws(FlameDiffError) {
         guard !baseline.isEmpty else { throw .noProfiles(side: "baseline") }
         guard let first = comparison.first else { throw .noProfiles(side: "comparison") }
         // As `go tool pprof -diff_base`: the comparison decides the default sample type and what an index means.
@@ -95,7 +105,28 @@ public struct DiffTree: Sendable {
                     stamp: &stamp, stackCounter: &stackCounter)
             }
         }
-        var built = SortedTreeBuilder.build(sources: sources, names: interner.names, columns: 2)
+        var built = SortedTreeBuilder.build(
+            sources: sources, names: interner.names, columns: 2, threads: options.threads,
+            minimumStacksForTwoThreads: minimumStacksForTwoThreads)
+        let stackCount = sources.reduce(0) { $0 + $1.stacks.count }
+        if construction == .sorted && options.threads >= 2 && stackCount >= minimumStacksForTwoThreads {
+            // The shape (depths, child lists) on one thread; each side's self values and totals on the other.
+            let (names, tree) = (interner.names, built)
+            let (shape, sides) = concurrently(
+                { TreeShape(names: names, nodeName: tree.nodeName, parent: tree.parent, childrenSorted: true, rank: tree.rank) },
+                { () -> (leftSelf: [Int64], rightSelf: [Int64], leftTotal: [Int64], rightTotal: [Int64]) in
+                    let leftSelf = stride(from: 0, to: tree.selfValues.count, by: 2).map { tree.selfValues[$0] }
+                    let rightSelf = stride(from: 1, to: tree.selfValues.count, by: 2).map { tree.selfValues[$0] }
+                    return (
+                        leftSelf, rightSelf, Self.totals(leftSelf, parent: tree.parent), Self.totals(rightSelf, parent: tree.parent)
+                    )
+                })
+            self.init(
+                shape: shape, leftSelf: sides.leftSelf, rightSelf: sides.rightSelf, leftTotal: sides.leftTotal,
+                rightTotal: sides.rightTotal, sampleType: chosen, leftFlat: functionTotals ? flat[0] : [],
+                rightFlat: functionTotals ? flat[1] : [], leftCum: functionTotals ? cum[0] : [], rightCum: functionTotals ? cum[1] : [])
+            return
+        }
         if construction == .hashed {
             var builder = TreeBuilder(columns: 2, expectedNodes: 1024)
             for source in sources {
@@ -154,6 +185,23 @@ public struct DiffTree: Sendable {
         self.rightSelf = rightSelf
         self.leftTotal = Self.totals(leftSelf, parent: shape.parent)
         self.rightTotal = Self.totals(rightSelf, parent: shape.parent)
+        self.sampleType = sampleType
+        self.leftFlat = leftFlat
+        self.rightFlat = rightFlat
+        self.leftCum = leftCum
+        self.rightCum = rightCum
+    }
+
+    /// `leftTotal`, `rightTotal`: `totals` of each side's self values, computed by the caller.
+    init(
+        shape: TreeShape, leftSelf: [Int64], rightSelf: [Int64], leftTotal: [Int64], rightTotal: [Int64], sampleType: ValueType,
+        leftFlat: [Int64], rightFlat: [Int64], leftCum: [Int64], rightCum: [Int64]
+    ) {
+        self.shape = shape
+        self.leftSelf = leftSelf
+        self.rightSelf = rightSelf
+        self.leftTotal = leftTotal
+        self.rightTotal = rightTotal
         self.sampleType = sampleType
         self.leftFlat = leftFlat
         self.rightFlat = rightFlat

@@ -53,10 +53,15 @@ public struct TreeOptions: Sendable, Equatable {
     public var focus: String?
     /// pprof's -ignore: drop samples with a frame whose function, file or mapping matches.
     public var ignore: String?
+    /// Threads that build the tree: 2 builds large trees on two threads, 1 on one; by default the process's
+    /// setting (`Parallelism.threads`, `--threads`). The tree is the same either way, so this is not part of
+    /// equality: options that select the same tree are equal.
+    public var threads: Int
 
     public init(
         sampleType: SampleTypeSelector? = nil, frameKey: FrameKey = .function, includeLabels: [LabelFilter] = [],
-        excludeLabels: [LabelFilter] = [], focus: String? = nil, ignore: String? = nil
+        excludeLabels: [LabelFilter] = [], focus: String? = nil, ignore: String? = nil,
+        threads: Int = Parallelism.threads
     ) {
         self.sampleType = sampleType
         self.frameKey = frameKey
@@ -64,6 +69,13 @@ public struct TreeOptions: Sendable, Equatable {
         self.excludeLabels = excludeLabels
         self.focus = focus
         self.ignore = ignore
+        self.threads = threads
+    }
+
+    /// Equal when they select the same samples and name frames alike; `threads` does not change the tree.
+    public static func == (a: TreeOptions, b: TreeOptions) -> Bool {
+        a.sampleType == b.sampleType && a.frameKey == b.frameKey && a.includeLabels == b.includeLabels
+            && a.excludeLabels == b.excludeLabels && a.focus == b.focus && a.ignore == b.ignore
     }
 }
 

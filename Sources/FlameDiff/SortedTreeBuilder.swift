@@ -28,7 +28,15 @@ enum SortedTreeBuilder {
         var rank: [Int32]
     }
 
-    static func build(sources: [StackSource], names: [String], columns: Int) -> Result {
+    /// `threads`: 2 builds the same tree on two threads (`buildOnTwoThreads`) when there are at least
+    /// `minimumStacksForTwoThreads` stacks; 1 (or fewer stacks) runs the one-thread build below.
+    static func build(
+        sources: [StackSource], names: [String], columns: Int, threads: Int = 1,
+        minimumStacksForTwoThreads: Int = Self.minimumStacksForTwoThreads
+    ) -> Result {
+        if threads >= 2 && sources.reduce(0, { $0 + $1.stacks.count }) >= minimumStacksForTwoThreads {
+            return buildOnTwoThreads(sources: sources, names: names, columns: columns)
+        }
         let rank = TreeShape.rankNames(names)
         var nameOfRank = [Int32](repeating: 0, count: names.count)
         for (id, r) in rank.enumerated() { nameOfRank[Int(r)] = Int32(id) }

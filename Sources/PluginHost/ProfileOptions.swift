@@ -53,10 +53,17 @@ struct DecodingOptions: ParsableArguments {
     @Option(name: .customLong("input-format"), help: "The input's format: auto (detected from the content), \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var inputFormat: String = "auto"
 
+    @Option(help: "Threads for one profile's decoding and tree: 2 (the default; 1 on a 1-core machine) or 1, the single-core behaviour. The output is the same.")
+    var threads: Int = Parallelism.defaultThreads
+
     /// Offsets inside a decoded profile are 32-bit: larger inputs cannot be represented.
     static let maxInflatedCap = Int(Int32.max)
 
+    /// Validates, and sets the process's thread count: validation is the one step every command runs before
+    /// its work, and the count is process-wide (a server's requests carry no thread count of their own).
     func validate() throws {
+        guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
+        Parallelism.threads = threads
         guard maxInflatedBytes > 0 && maxInflatedBytes <= Self.maxInflatedCap else {
             throw ValidationError("--max-inflated-bytes must be between 1 and \(Self.maxInflatedCap)")
         }

@@ -77,11 +77,55 @@ public final class ProfileService: Sendable {
         try await explainer.explain(subject, gateway: gateway, budget: nil, stream: stream, onDelta: onDelta)
     }
 
-    /// Decodes every source (fetched concurrently with nothing else; decoding on threads of its own).
+    /// Decodes every source, two at a time (each on a thread of its own: one per core of a 2-core host, and no
+    /// more than two profiles' memory at once). The first failure in source order is thrown, whichever finished
+    /// first, so an error does not depend on timing.
     func profiles(_ sources: [any ProfileSource], parameter: String) async throws(RPCError) -> [Profile] {
-        var out: [Profile] = []
-        for (i, s) in sources.enumerated() {
-            out.append(try await s.profile(limits: config.limits, parameter: sources.count == 1 ? parameter : "\(parameter)[\(i)]"))
+        try await decodeAll([(sources, parameter)])[0]
+    }
+
+    /// The two sides of a diff, decoded together: the comparison's profiles need not wait for the baseline's.
+    func sides(baseline: [any ProfileSource], comparison: [any ProfileSource]) async throws(RPCError) -> (baseline: [Profile], comparison: [Profile]) {
+        let decoded = try await decodeAll([(baseline, "baseline"), (comparison, "comparison")])
+        return (decoded[0], decoded[1])
+    }
+
+    /// How many profiles one request decodes at once.
+    static let parallelDecodes = 2
+
+    /// One decoded source of `decodeAll`: its position and its profile or error.
+    private struct Decoded: Sendable {
+        var job: Int
+        var result: Result<Profile, RPCError>
+    }
+
+    /// Decodes groups of sources (each named by its parameter), `parallelDecodes` at a time, in order.
+    private func decodeAll(_ groups: [(sources: [any ProfileSource], parameter: String)]) async throws(RPCError) -> [[Profile]] {
+        var jobs: [(group: Int, source: any ProfileSource, name: String)] = []
+        for (g, group) in groups.enumerated() {
+            for (i, source) in group.sources.enumerated() {
+                jobs.append((g, source, group.sources.count == 1 ? group.parameter : "\(group.parameter)[\(i)]"))
+            }
+        }
+        let limits = config.limits
+        let results = await withTaskGroup(of: Decoded.self, returning: [Result<Profile, RPCError>?].self) { taskGroup in
+            var results = [Result<Profile, RPCError>?](repeating: nil, count: jobs.count)
+            for (k, job) in jobs.enumerated() {
+                if k >= Self.parallelDecodes, let done = await taskGroup.next() { results[done.job] = done.result }
+                taskGroup.addTask {
+                    do throws(RPCError) {
+                        return Decoded(job: k, result: .success(try await job.source.profile(limits: limits, parameter: job.name)))
+                    } catch {
+                        return Decoded(job: k, result: .failure(error))
+                    }
+                }
+            }
+            while let done = await taskGroup.next() { results[done.job] = done.result }
+            return results
+        }
+        var out = [[Profile]](repeating: [], count: groups.count)
+        for (k, result) in results.enumerated() {
+            out[jobs[k].group].append(try result!.get())
         }
         return out
     }

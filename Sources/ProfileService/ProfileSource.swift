@@ -5,6 +5,7 @@ import JSONCore
 import JSONRPC
 import ProtoPprof
 import PyroscopeClient
+import Synchronization
 
 /// Where a profile comes from. Each kind fetches its bytes (asynchronously: a file, later a remote query)
 /// and says which key stands for its content in the result cache (nil: never cached, the content may change).
@@ -31,23 +32,44 @@ extension ProfileSource {
     /// profile should need (from the gzip trailer's size, a hint) and grows the reservation as inflating shows
     /// the real size; a budget with no room answers "overloaded".
     public func profile(limits: DecodeLimits, parameter: String) async throws(RPCError) -> Profile {
-        let bytes = try await self.bytes(limits: limits)
+        // The decoding thread takes the bytes from the box, so that nothing else holds them once inflated.
+        let box = Handoff(try await self.bytes(limits: limits))
         let name = errorLabel ?? parameter
         let format = self.format
         guard let reservation = MemoryReservation.current else {
             return try await offload { () throws(RPCError) -> Profile in
-                try ProfileDecoding.decode(bytes, format: format, limits: limits, parameter: name)
+                var bytes = box.take() ?? []
+                return try ProfileDecoding.decode(releasing: &bytes, format: format, limits: limits, parameter: name)
             }
         }
         return try await offload { () throws(RPCError) -> Profile in
             try reservation.run { () throws(RPCError) -> Profile in
+                var bytes = box.take() ?? []
                 let estimate = ProfileDecoding.inflatedSizeHint(bytes, limits: limits)
                 guard MemoryReservation.cover(inflated: estimate) else {
                     throw RPCError.overloaded(
                         neededBytes: MemoryReservation.need(inflated: estimate), budgetBytes: reservation.budget.limit)
                 }
-                return try ProfileDecoding.decode(bytes, format: format, limits: limits, parameter: name)
+                return try ProfileDecoding.decode(releasing: &bytes, format: format, limits: limits, parameter: name)
             }
+        }
+    }
+}
+
+/// A value handed from a request to the one thread that works on it: `take` leaves the box empty, so that
+/// thread holds the only reference and can let the value go (inflated bytes, a decoded profile) as soon as it
+/// is done with it, instead of the request's frame keeping it until the answer.
+final class Handoff<Value: Sendable>: Sendable {
+    private let value: Mutex<Value?>
+
+    init(_ value: Value) { self.value = Mutex(value) }
+
+    /// The value, once; nil after that.
+    func take() -> Value? {
+        value.withLock { held in
+            let taken = held
+            held = nil
+            return taken
         }
     }
 }
@@ -66,8 +88,14 @@ public enum ProfileDecoding {
     }
 
     public static func decode(_ bytes: [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
+        var bytes = bytes
+        return try decode(releasing: &bytes, format: format, limits: limits, parameter: parameter)
+    }
+
+    /// `decode`, letting go of the caller's bytes once they are inflated (see `ProfileReader.decode(releasing:)`).
+    public static func decode(releasing bytes: inout [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
         do {
-            return try ProfileReader.decode(bytes, format: format, limits: limits)
+            return try ProfileReader.decode(releasing: &bytes, format: format, limits: limits)
         } catch {
             if case .pprof(.memoryBudget) = error, let refusal = MemoryReservation.threadRefusal {
                 throw RPCError.overloaded(neededBytes: refusal.neededBytes, budgetBytes: refusal.budgetBytes)

@@ -65,7 +65,8 @@ extension Profile {
 
     private static func decodeSamples(_ raw: UnsafeRawBufferPointer, limits: DecodeLimits) throws(PprofError) -> SampleDecoder {
         do {
-            return try SampleDecoder(raw, maxMemory: limits.maxDecodeMemoryBytes)
+            return try SampleDecoder(
+                raw, maxMemory: limits.maxDecodeMemoryBytes, threads: limits.threads, twoThreadMinimum: limits.twoThreadMinimum)
         } catch {
             if error.memoryLimit { throw .decodeMemoryLimit(limit: limits.maxDecodeMemoryBytes) }
             throw .malformedProtobuf("\(raw.count) bytes do not parse as a perftools.profiles.Profile message: \(error.reason)")

@@ -1,5 +1,9 @@
 import CDeflate
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Whole-buffer gzip inflation with libdeflate, bounded by a size limit.
 public enum Gunzip {
     /// The most bytes deflate inflates one input byte to (a 258-byte match per 2 bits, about 1032:1).
@@ -55,6 +59,7 @@ public enum Gunzip {
             var produced = 0
             var result = LIBDEFLATE_SUCCESS
             let buffer = [UInt8](unsafeUninitializedCapacity: max(capacity, 1)) { buf, count in
+                HugePages.advise(UnsafeMutableRawBufferPointer(buf))
                 result = libdeflate_gzip_decompress_ex(
                     decompressor, input.baseAddress, input.count, buf.baseAddress, capacity, &consumed, &produced)
                 count = result == LIBDEFLATE_SUCCESS ? produced : 0

@@ -80,10 +80,28 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Which sample decoder to use; both give the same profile.
     public var sampleDecoding: SampleDecoding
 
+    /// How many threads the hand-written sample decoder may use: 1 decodes in one pass on the calling
+    /// thread; 2 or more decode a large profile's samples in two halves at once (small profiles still take
+    /// one pass). Every setting gives the same profile and the same errors. By default the process's setting
+    /// (`Parallelism.threads`, `--threads`).
+    public var threads: Int
+
+    /// The size from which the sample decoder takes two threads, when `threads` allows: smaller profiles are
+    /// decoded faster on one. Tests lower it to take two threads on small profiles.
+    struct TwoThreadMinimum: Sendable, Equatable {
+        var samples = 4096
+        var sampleBytes = 1 << 20
+    }
+    var twoThreadMinimum = TwoThreadMinimum()
+
     /// `maxInflatedBytes` above `maxInflatedBytesCeiling` is clamped to it.
-    public init(maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten) {
+    public init(
+        maxInflatedBytes: Int = 512 << 20, maxDecodeMemoryBytes: Int = 4 << 30, sampleDecoding: SampleDecoding = .handWritten,
+        threads: Int = Parallelism.threads
+    ) {
         self.inflatedBytes = min(maxInflatedBytes, Self.maxInflatedBytesCeiling)
         self.maxDecodeMemoryBytes = maxDecodeMemoryBytes
         self.sampleDecoding = sampleDecoding
+        self.threads = threads
     }
 }

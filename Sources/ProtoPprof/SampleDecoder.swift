@@ -46,38 +46,82 @@ struct SampleDecoder {
         var memoryLimit = false
     }
 
-    /// Decodes; fails with `memoryLimit` set when the arrays would need more than `maxMemory` bytes.
-    init(_ raw: UnsafeRawBufferPointer, maxMemory: Int = Int.max) throws(Failure) {
+    /// Decodes; fails with `memoryLimit` set when the arrays would need more than `maxMemory` bytes. With
+    /// `threads` >= 2, the samples of a profile of at least `twoThreadMinimum` are decoded in two halves at
+    /// once (see `decodeInHalves`), to the same result and the same errors.
+    init(
+        _ raw: UnsafeRawBufferPointer, maxMemory: Int = Int.max, threads: Int = 1,
+        twoThreadMinimum: DecodeLimits.TwoThreadMinimum = .init()
+    ) throws(Failure) {
         let bytes = raw.bindMemory(to: UInt8.self)
-        // Pass 1: count samples and the bytes of everything else, so every array is allocated once.
+        // Pass 1: count samples and the bytes of everything else, so every array is allocated once; for two
+        // threads, note where the input could be split.
+        let (whole, splits) = try Self.scan(bytes, splitEvery: threads >= 2 ? bytes.count / Self.splitCandidates + 1 : nil)
+        // At most this much is written (distinct stacks usually need far less): the decode-memory limit
+        // applies to it as to protobuf-c.
+        let needed = Self.memoryBound(whole)
+        if needed > maxMemory { throw Failure(reason: "needs \(needed) bytes", memoryLimit: true) }
+        if threads >= 2, let halves = Self.halves(whole, splits: splits, minimum: twoThreadMinimum, maxMemory: maxMemory) {
+            self = try Self.decodeInHalves(bytes, halves)
+            memoryBoundBytes = halves.memoryBound
+        } else {
+            self = try Self.decode(bytes, 0 ..< bytes.count, capacity: whole, firstSample: 0)
+            memoryBoundBytes = needed
+        }
+    }
+
+    /// What pass 1 counts over top-level fields.
+    struct FieldCounts {
         var samples = 0
         var sampleBytes = 0
         var restBytes = 0
+        /// Where the counted fields end.
+        var end = 0
+    }
+
+    /// Pass 1: counts the top-level fields. With `splitEvery`, also returns the counts up to the first field
+    /// boundary after every `splitEvery` bytes of input: where two threads could split it.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, splitEvery: Int? = nil) throws(Failure) -> (FieldCounts, splits: [FieldCounts]) {
+        var counts = FieldCounts()
+        var splits: [FieldCounts] = []
+        var nextSplit = splitEvery ?? bytes.count
         var i = 0
         while i < bytes.count {
+            if i >= nextSplit, let splitEvery {
+                counts.end = i
+                splits.append(counts)
+                nextSplit = i + splitEvery
+            }
             let fieldStart = i
             let (field, wire) = try Self.tag(bytes, &i)
             try Self.skip(bytes, &i, wire: wire)
             if field == 2 && wire == 2 {
-                samples += 1
-                sampleBytes += i - fieldStart
+                counts.samples += 1
+                counts.sampleBytes += i - fieldStart
             } else {
-                restBytes += i - fieldStart
+                counts.restBytes += i - fieldStart
             }
         }
-        // At most this much is written (distinct stacks usually need far less): the decode-memory limit
-        // applies to it as to protobuf-c.
-        let needed = Self.memoryBound(samples: samples, sampleBytes: sampleBytes, restBytes: restBytes)
-        if needed > maxMemory { throw Failure(reason: "needs \(needed) bytes", memoryLimit: true) }
-        memoryBoundBytes = needed
+        counts.end = i
+        return (counts, splits)
+    }
 
-        // Pass 2: decode through raw pointers into arrays allocated once. The upper bounds (each id or value
-        // takes at least one byte, each label at least two) are virtual memory: pages never written are never
-        // touched.
+    /// Pass 2 over the top-level fields in `range` (whole fields, which pass 1 read without error): decodes
+    /// through raw pointers into arrays allocated once for `capacity`. The upper bounds (each id or value
+    /// takes at least one byte, each label at least two) are virtual memory: pages never written are never
+    /// touched. `firstSample` is the index of the range's first sample, for errors. `finish` runs after the
+    /// range is decoded, while the arrays can still be written (to append another range's samples).
+    static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, capacity: FieldCounts, firstSample: Int,
+        finish: (inout Output, inout [UInt8]) throws(Failure) -> Void = { _, _ in }
+    ) throws(Failure) -> SampleDecoder {
         var failure: Failure?
         var restOut: [UInt8] = []
-        restOut.reserveCapacity(restBytes)
-        var out = Output(expectedSamples: samples)
+        restOut.reserveCapacity(capacity.restBytes)
+        var out = Output(expectedSamples: capacity.samples, firstSample: firstSample)
+        var values: [Int64] = []
+        var labels: [Label] = []
+        let sampleBytes = capacity.sampleBytes
         let stackLocations = [Int32](unsafeUninitializedCapacity: max(sampleBytes, 1)) { locs, locCount in
             values = [Int64](unsafeUninitializedCapacity: max(sampleBytes, 1)) { vals, valCount in
                 labels = [Label](unsafeUninitializedCapacity: sampleBytes / 2 + 1) { labs, labCount in
@@ -85,8 +129,8 @@ struct SampleDecoder {
                     out.values = vals.baseAddress!
                     out.labels = labs.baseAddress!
                     do throws(Failure) {
-                        var i = 0
-                        while i < bytes.count {
+                        var i = range.lowerBound
+                        while i < range.upperBound {
                             let fieldStart = i
                             let (field, wire) = try Self.tag(bytes, &i)
                             if field == 2 && wire == 2 {
@@ -98,6 +142,7 @@ struct SampleDecoder {
                                 restOut.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[fieldStart ..< i]))
                             }
                         }
+                        try finish(&out, &restOut)
                     } catch {
                         failure = error
                     }
@@ -108,15 +153,23 @@ struct SampleDecoder {
             }
         }
         if let failure { throw failure }
-        self.rest = restOut
-        self.stackLocations = stackLocations
-        self.sampleCount = out.sampleStacks.count
-        self.sampleStacks = out.sampleStacks
-        self.sampleLabelSets = out.sampleLabelSets
-        self.stackOffsets = out.stackOffsets
-        self.labelSetOffsets = out.labelSetOffsets
-        self.valueCounts = out.valueCounts
-        self.needsFallback = out.fallback
+        var decoded = SampleDecoder()
+        decoded.rest = restOut
+        decoded.stackLocations = stackLocations
+        decoded.values = values
+        decoded.labels = labels
+        decoded.sampleCount = out.sampleStacks.count
+        decoded.sampleStacks = out.sampleStacks
+        decoded.sampleLabelSets = out.sampleLabelSets
+        decoded.stackOffsets = out.stackOffsets
+        decoded.labelSetOffsets = out.labelSetOffsets
+        decoded.valueCounts = out.valueCounts
+        decoded.needsFallback = out.fallback
+        return decoded
+    }
+
+    static func memoryBound(_ counts: FieldCounts) -> Int {
+        memoryBound(samples: counts.samples, sampleBytes: counts.sampleBytes, restBytes: counts.restBytes)
     }
 
     /// An upper bound of the bytes pass 2 writes, from what pass 1 counted.
@@ -145,7 +198,7 @@ struct SampleDecoder {
     }
 
     /// Where pass 2 writes; counts are the number of elements written so far.
-    private struct Output {
+    struct Output {
         var locations: UnsafeMutablePointer<Int32>
         var values: UnsafeMutablePointer<Int64>
         var labels: UnsafeMutablePointer<Label>
@@ -166,8 +219,14 @@ struct SampleDecoder {
         /// Label sets by the raw bytes of a sample's run of label fields, the same way.
         var labelBytes: ByteCache
         var fallback = false
+        /// The index of the first sample written here among all samples of the profile, for errors.
+        let firstSample: Int
 
-        init(expectedSamples: Int) {
+        /// The index among all samples of the profile of the sample being decoded.
+        var sampleIndex: Int { firstSample + sampleStacks.count }
+
+        init(expectedSamples: Int, firstSample: Int) {
+            self.firstSample = firstSample
             let unset = UnsafeMutablePointer<Int32>(bitPattern: 0x10)!
             locations = unset
             values = UnsafeMutableRawPointer(unset).assumingMemoryBound(to: Int64.self)
@@ -298,9 +357,9 @@ struct SampleDecoder {
                         }
                     }
                     while i < end { out.location(try varint(m, &i)) }
-                    if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].location_id: packed field overruns") }
+                    if i != end { throw Failure(reason: "sample[\(out.sampleIndex)].location_id: packed field overruns") }
                 case 0: out.location(try varint(m, &i))
-                default: throw wrongWireType(wire, field: "location_id", sample: out.sampleStacks.count)
+                default: throw wrongWireType(wire, field: "location_id", sample: out.sampleIndex)
                 }
             case 2:  // value: packed or not
                 switch wire {
@@ -308,12 +367,12 @@ struct SampleDecoder {
                     let count = try length(m, &i)
                     let end = i + count
                     while i < end { out.value(try varint(m, &i)) }
-                    if i != end { throw Failure(reason: "sample[\(out.sampleStacks.count)].value: packed field overruns") }
+                    if i != end { throw Failure(reason: "sample[\(out.sampleIndex)].value: packed field overruns") }
                 case 0: out.value(try varint(m, &i))
-                default: throw wrongWireType(wire, field: "value", sample: out.sampleStacks.count)
+                default: throw wrongWireType(wire, field: "value", sample: out.sampleIndex)
                 }
             case 3:  // label: one message per field
-                guard wire == 2 else { throw wrongWireType(wire, field: "label", sample: out.sampleStacks.count) }
+                guard wire == 2 else { throw wrongWireType(wire, field: "label", sample: out.sampleIndex) }
                 // A label after a cached run: write the cached set out before adding to it.
                 if let set = cachedLabels {
                     out.rewrite(labelSet: set)

@@ -254,6 +254,8 @@ import Testing
         for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil) }
         #expect(rpc.waitForExit() == 0)
         #expect(rpc.stderr.contains("serving JSON-RPC on stdio"))
+        // The allocator policy took effect before any thread: one malloc arena (see MallocPolicy).
+        #expect(rpc.stderr.contains("malloc arenas: 1"))
     }
 }
 

@@ -104,4 +104,28 @@ import Testing
             #expect(error.code == RPCError.badRequestCode)
         }
     }
+
+    /// A diff decodes its profiles two at a time, but the error is the first bad source's in request order
+    /// (baseline before comparison, by index within a side), whichever decode finished first.
+    @Test func diffDecodesTogetherAndReportsTheFirstBadSourceInOrder() async throws {
+        let good = try profile("go-cpu-large.pb.gz")
+        let bad: JSONValue = ["pprof": "AAAA"]
+        func failure(_ params: JSONValue) async -> String? {
+            do {
+                _ = try await call("profile.diff", params)
+                return nil
+            } catch {
+                #expect(error.code == RPCError.badProfileCode)
+                return error.message
+            }
+        }
+        // baseline[0] (good, slow) and baseline[1] (bad, fast) start together; comparison (bad) waits its turn.
+        let both = await failure(["baseline": [good, bad], "comparison": bad])
+        #expect(both?.contains("baseline[1]") == true, "\(both ?? "no error")")
+        let comparisonOnly = await failure(["baseline": good, "comparison": [good, bad]])
+        #expect(comparisonOnly?.contains("comparison[1]") == true, "\(comparisonOnly ?? "no error")")
+        // Good sides still diff, with the same answer as before.
+        let answer = try await call("profile.diff", ["baseline": [good, good], "comparison": try profile("go-cpu-fib.pb.gz")])
+        #expect((answer["functions"]?.intValue ?? 0) > 0)
+    }
 }

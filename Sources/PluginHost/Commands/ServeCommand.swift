@@ -73,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.budget = try budget.budget()
         config.pyroscope = try pyroscope.config()
         if let p = config.pyroscope { logger.info("Pyroscope: \(p)") }
+        logger.debug("malloc arenas: \(MallocPolicy.arenaMax == 0 ? "the platform's default" : String(MallocPolicy.arenaMax))")
         config.limits = decoding.limits
         config.memoryBudget = try memory.budget(cacheBytes: config.cacheBytes, maxLineBytes: options.maxLineBytes)
         if let allowDir {

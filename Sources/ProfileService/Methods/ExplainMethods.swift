@@ -223,8 +223,7 @@ public enum ExplainDiffMethod: ServiceMethod {
 
     /// The offline explanation of the change.
     public static func analyse(_ request: ExplainDiffRequest, in service: ProfileService) async throws(RPCError) -> DiffExplanation {
-        let baseline = try await service.profiles(request.baseline, parameter: "baseline")
-        let comparison = try await service.profiles(request.comparison, parameter: "comparison")
+        let (baseline, comparison) = try await service.sides(baseline: request.baseline, comparison: request.comparison)
         let query = request.query
         return try await offload { () throws(RPCError) -> DiffExplanation in
             let diff: DiffTree
