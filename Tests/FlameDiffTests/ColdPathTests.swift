@@ -1,7 +1,8 @@
-@testable import FlameDiff
 import ProtoPprof
 import TestSupport
 import Testing
+
+@testable import FlameDiff
 
 /// The cold path's shortcuts (name ranking by 8-byte chunks, best-first truncation, function names interned
 /// by string index) against the straightforward definitions.
@@ -18,17 +19,20 @@ import Testing
     }
 
     @Test func rankNamesIsBytewiseOrder() {
-        var names = ["", "a", "a\0", "a\0\0", "\0", "ab", "abcdefgh", "abcdefg", "abcdefghi", "abcdefgh\0", "b", "é", "e\u{301}",
-                     "K", "\u{212A}", "github.com/x/y.f", "github.com/x/y.F", "github.com/x/y.f.func1", "a"]
+        var names = [
+            "", "a", "a\0", "a\0\0", "\0", "ab", "abcdefgh", "abcdefg", "abcdefghi", "abcdefgh\0", "b", "é", "e\u{301}",
+            "K", "\u{212A}", "github.com/x/y.f", "github.com/x/y.F", "github.com/x/y.f.func1", "a",
+        ]
         // Long shared prefixes, every length around the 8-byte chunks.
-        for length in 0 ... 40 {
+        for length in 0...40 {
             names.append("github.com/org/repo/pkg/" + String(repeating: "z", count: length))
             names.append("github.com/org/repo/pkg/" + String(repeating: "z", count: length) + "\u{7f}")
         }
         var rng = SplitMix(seed: 7)
-        for _ in 0 ..< 2000 {
+        for _ in 0..<2000 {
             let length = Int(rng.next() % 30)
-            names.append(String(decoding: (0 ..< length).map { _ in UInt8([0, 0x41, 0x42, 0x7f, 0xc3][Int(rng.next() % 5)]) }, as: UTF8.self))
+            names.append(
+                String(decoding: (0..<length).map { _ in UInt8([0, 0x41, 0x42, 0x7f, 0xc3][Int(rng.next() % 5)]) }, as: UTF8.self))
         }
         #expect(TreeShape.rankNames(names) == Self.referenceRanks(names))
         #expect(TreeShape.rankNames([]) == [])
@@ -37,12 +41,12 @@ import Testing
 
     @Test func bestFirstTruncationEqualsTheWalk() {
         var rng = SplitMix(seed: 11)
-        for trial in 0 ..< 30 {
+        for trial in 0..<30 {
             var stacks: [([String], Int64)] = []
-            for _ in 0 ..< 300 {
+            for _ in 0..<300 {
                 let depth = 1 + Int(rng.next() % 8)
                 // Few names, so values tie often and the depth and pre-order tie-breaks matter.
-                stacks.append(((0 ..< depth).map { _ in "f\(rng.next() % 4)" }, Int64(rng.next() % (trial % 2 == 0 ? 3 : 1000))))
+                stacks.append(((0..<depth).map { _ in "f\(rng.next() % 4)" }, Int64(rng.next() % (trial % 2 == 0 ? 3 : 1000))))
             }
             let tree = CallTree(stacks: stacks)
             for budget in [1, 2, 3, 10, 64, 500, 5000] {

@@ -18,7 +18,7 @@ import Testing
 
     @Test func asciiDuplicatesInternToTheFirst() throws {
         var extra: [String] = []
-        for i in 0 ..< 3000 {
+        for i in 0..<3000 {
             // Long shared prefixes, names differing in their last byte only, and repeats.
             extra.append("github.com/org/repo/internal/pkg.(*Type).Method\(i % 1000)")
             extra.append(String(repeating: "x", count: i % 23))
