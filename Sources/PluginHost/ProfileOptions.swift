@@ -53,8 +53,11 @@ struct DecodingOptions: ParsableArguments {
     @Option(name: .customLong("input-format"), help: "The input's format: auto (detected from the content), \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var inputFormat: String = "auto"
 
-    @Option(help: "Threads for one profile's decoding and tree: 2 (the default; 1 on a 1-core machine) or 1, the single-core behaviour. The output is the same.")
+    @Option(help: "Threads for one profile's tree and a diff's two sides: 2 (the default; 1 on a 1-core machine) or 1, the single-core behaviour. The output is the same.")
     var threads: Int = Parallelism.defaultThreads
+
+    @Option(name: .customLong("decode-threads"), help: "Threads for decoding one pprof profile's samples: 1 (the default: less memory) or 2 (~5% faster on a 1M-sample profile, ~35 MB more at the peak). The output is the same.")
+    var decodeThreads: Int = 1
 
     /// Offsets inside a decoded profile are 32-bit: larger inputs cannot be represented.
     static let maxInflatedCap = Int(Int32.max)
@@ -63,6 +66,7 @@ struct DecodingOptions: ParsableArguments {
     /// its work, and the count is process-wide (a server's requests carry no thread count of their own).
     func validate() throws {
         guard threads == 1 || threads == 2 else { throw ValidationError("--threads must be 1 or 2") }
+        guard decodeThreads == 1 || decodeThreads == 2 else { throw ValidationError("--decode-threads must be 1 or 2") }
         Parallelism.threads = threads
         guard maxInflatedBytes > 0 && maxInflatedBytes <= Self.maxInflatedCap else {
             throw ValidationError("--max-inflated-bytes must be between 1 and \(Self.maxInflatedCap)")
@@ -75,7 +79,7 @@ struct DecodingOptions: ParsableArguments {
     /// A profile file named on the command line, read in the chosen format.
     func file(_ path: String) -> LocalFile { LocalFile(path, format: inputFormat == "auto" ? nil : ProfileFormat(name: inputFormat)) }
 
-    var limits: DecodeLimits { DecodeLimits(maxInflatedBytes: maxInflatedBytes) }
+    var limits: DecodeLimits { DecodeLimits(maxInflatedBytes: maxInflatedBytes, threads: decodeThreads) }
 }
 
 /// `--max-nodes` for the CLI: 0 means no cut here (over RPC it is 1 ... 2^20).

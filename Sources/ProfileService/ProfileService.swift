@@ -77,8 +77,8 @@ public final class ProfileService: Sendable {
         try await explainer.explain(subject, gateway: gateway, budget: nil, stream: stream, onDelta: onDelta)
     }
 
-    /// Decodes every source, two at a time (each on a thread of its own: one per core of a 2-core host, and no
-    /// more than two profiles' memory at once). The first failure in source order is thrown, whichever finished
+    /// Decodes every source, two at a time by default (each on a thread of its own: one per core of a 2-core
+    /// host, and no more than two profiles' memory at once; one at a time with `--threads 1`). The first failure in source order is thrown, whichever finished
     /// first, so an error does not depend on timing.
     func profiles(_ sources: [any ProfileSource], parameter: String) async throws(RPCError) -> [Profile] {
         try await decodeAll([(sources, parameter)])[0]
@@ -90,8 +90,8 @@ public final class ProfileService: Sendable {
         return (decoded[0], decoded[1])
     }
 
-    /// How many profiles one request decodes at once.
-    static let parallelDecodes = 2
+    /// How many profiles one request decodes at once: the process's `--threads` (2 by default).
+    static var parallelDecodes: Int { Parallelism.threads }
 
     /// One decoded source of `decodeAll`: its position and its profile or error.
     private struct Decoded: Sendable {

@@ -4,12 +4,12 @@ import Synchronization
     import Glibc
 #endif
 
-/// How many threads one profile's work may use (decoding its samples, building its tree): the process's
-/// setting, `--threads` on the command line. Two by default, one on a one-core machine; 1 keeps every step
+/// How many threads one profile's work may use (building its tree; a diff decodes its two sides at once): the
+/// process's setting, `--threads` on the command line. Two by default, one on a one-core machine; 1 keeps every step
 /// on the calling thread, exactly the single-threaded code. Results are the same whatever the setting.
 ///
-/// The default of `DecodeLimits.threads` and `TreeOptions.threads`: a server reads its requests' options from
-/// JSON, and this is how its `--threads` reaches them.
+/// The default of `TreeOptions.threads`: a server reads its requests' options from JSON, and this is how its
+/// `--threads` reaches them. (Sample decoding in halves is `DecodeLimits.threads`, `--decode-threads`.)
 public enum Parallelism {
     private static let setting = Atomic<Int>(defaultThreads)
 
