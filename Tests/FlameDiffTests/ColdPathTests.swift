@@ -28,7 +28,7 @@ import Testing
             names.append("github.com/org/repo/pkg/" + String(repeating: "z", count: length))
             names.append("github.com/org/repo/pkg/" + String(repeating: "z", count: length) + "\u{7f}")
         }
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             let length = Int(rng.next() % 30)
             names.append(
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func bestFirstTruncationEqualsTheWalk() {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         for trial in 0..<30 {
             var stacks: [([String], Int64)] = []
             for _ in 0..<300 {
@@ -92,18 +92,5 @@ import Testing
                 #expect(functions == ["main", "[a.out]", "<unknown>", "[a.out]", "0x10 [a.out]", "<unknown>", "<unknown>"])
             }
         }
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
