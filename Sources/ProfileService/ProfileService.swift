@@ -78,8 +78,8 @@ public final class ProfileService: Sendable {
     }
 
     /// Decodes every source, two at a time by default (each on a thread of its own: one per core of a 2-core
-    /// host, and no more than two profiles' memory at once; one at a time with `--threads 1`). The first failure in source order is thrown, whichever finished
-    /// first, so an error does not depend on timing.
+    /// host, and no more than two profiles' memory at once; one at a time with `--threads 1`). The first failure
+    /// in source order is thrown, whichever finished first, so an error does not depend on timing.
     func profiles(_ sources: [any ProfileSource], parameter: String) async throws(RPCError) -> [Profile] {
         try await decodeAll([(sources, parameter)])[0]
     }

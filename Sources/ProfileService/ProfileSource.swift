@@ -87,12 +87,7 @@ public enum ProfileDecoding {
         return min(max(declared, bytes.count), limits.maxInflatedBytes, bytes.count * Gunzip.maxRatio)
     }
 
-    public static func decode(_ bytes: [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
-        var bytes = bytes
-        return try decode(releasing: &bytes, format: format, limits: limits, parameter: parameter)
-    }
-
-    /// `decode`, letting go of the caller's bytes once they are inflated (see `ProfileReader.decode(releasing:)`).
+    /// Decodes, letting go of the caller's bytes once they are inflated (see `ProfileReader.decode(releasing:)`).
     public static func decode(releasing bytes: inout [UInt8], format: ProfileFormat? = nil, limits: DecodeLimits, parameter: String) throws(RPCError) -> Profile {
         do {
             return try ProfileReader.decode(releasing: &bytes, format: format, limits: limits)
